@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // End-to-end tests start local HTTP servers; keep them from competing for the 2 cores.
+    fileParallelism: true,
+    testTimeout: 10_000,
+  },
+});
