@@ -1,0 +1,91 @@
+/**
+ * A validated report + its command's settings -> the body the CAD receives. Pure: every
+ * value that comes from the world (position, names, postal, caller) is passed in.
+ */
+import type { CommandConfig } from './config-schema';
+import { type DispatchCall, dispatchCallSchema } from './contract';
+import { renderTemplate } from './template';
+
+export interface Position {
+  x: number;
+  y: number;
+  z: number;
+}
+
+export interface Report {
+  command: CommandConfig;
+  /** Already cleaned with cleanText. */
+  description: string;
+  position: Position;
+  heading: number | null;
+  names: { street?: string; crossing?: string; zone?: string };
+  postal: string | null;
+  caller: { name: string; playerId: number; communityUserId: string | null };
+  /** Unique per accepted call; lets a duplicate be traced back to one report. */
+  requestId: string;
+}
+
+export interface LocationFormats {
+  addressFormat: string;
+  blockFormat: string;
+  /** Written when a template renders empty (no street, zone or postal known). */
+  unknownLocation: string;
+}
+
+export type BuildResult = { ok: true; call: DispatchCall } | { ok: false; error: string };
+
+/** Two decimals locate a caller to a centimetre; more is noise on the live map. */
+export const coord = (n: number): string => String(Math.round(n * 100) / 100);
+
+export function buildCall(report: Report, formats: LocationFormats): BuildResult {
+  const { command, caller, position } = report;
+  const values = { ...report.names, postal: report.postal ?? '' };
+  const address = renderTemplate(formats.addressFormat, values) || formats.unknownLocation;
+  const block = renderTemplate(formats.blockFormat, values) || address;
+
+  const communityUserIds = [
+    ...new Set([
+      ...(command.attachCaller && caller.communityUserId ? [caller.communityUserId] : []),
+      ...command.communityUserIds,
+    ]),
+  ];
+
+  const metaData: Record<string, string> = {
+    source: 'sonoran-911',
+    x: coord(position.x),
+    y: coord(position.y),
+    z: coord(position.z),
+    callerName: caller.name,
+    callerPlayerId: String(caller.playerId),
+    requestId: report.requestId,
+  };
+  if (report.postal) metaData.postal = report.postal;
+  if (report.heading !== null) metaData.heading = String(Math.round(report.heading));
+  if (caller.communityUserId) metaData.callerCommunityUserId = caller.communityUserId;
+
+  const call: DispatchCall = {
+    origin: command.origin,
+    status: command.status,
+    priority: command.priority,
+    block,
+    address,
+    postal: report.postal ?? '',
+    title: command.title,
+    code: command.code,
+    description: report.description,
+    notes: [],
+    ...(communityUserIds.length > 0 ? { communityUserIds } : {}),
+    ...(command.accounts.length > 0 ? { accounts: [...command.accounts] } : {}),
+    metaData,
+    ...(command.deleteAfterMinutes !== null
+      ? { deleteAfterMinutes: command.deleteAfterMinutes }
+      : {}),
+  };
+
+  // The same schema the contract tests use: what fails here would fail at the CAD.
+  const checked = dispatchCallSchema.safeParse(call);
+  if (!checked.success) {
+    return { ok: false, error: checked.error.issues.map((i) => i.message).join('; ') };
+  }
+  return { ok: true, call: checked.data };
+}

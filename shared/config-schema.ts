@@ -1,0 +1,153 @@
+/**
+ * The server owner's contract: config.json. Every key is optional; the defaults below are
+ * what a fresh install runs with, and the README documents each one.
+ */
+import { z } from 'zod';
+import {
+  accountSchema,
+  communityUserIdSchema,
+  deleteAfterMinutesSchema,
+  originSchema,
+  prioritySchema,
+  statusSchema,
+} from './contract';
+import { defaultMessages, type MessageKey } from './locale';
+
+const text = (what: string) => z.string({ error: `expected ${what}` });
+const wholeNumber = (what: string, min: number, max: number) =>
+  z
+    .int({ error: `expected ${what}: a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected ${what}: a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected ${what}: a whole number from ${min} to ${max}` });
+
+/** A path inside this resource: relative, no `..`, so config cannot read other folders. */
+const resourcePath = text('a file path inside this resource, like "postals.json"').refine(
+  (p) => p.length > 0 && !p.startsWith('/') && !p.split(/[\\/]/).includes('..'),
+  { error: 'expected a relative path inside this resource (no leading "/" and no "..")' },
+);
+
+export const commandSchema = z
+  .strictObject({
+    /** Chat command without the slash. */
+    name: text('a command name like "911"').regex(/^[A-Za-z0-9_-]{1,32}$/, {
+      error: 'expected a command name of 1 to 32 letters, digits, "-" or "_", without the "/"',
+    }),
+    /** Chat suggestion shown next to the command. */
+    help: text('help text').max(120).default('Call emergency services'),
+    title: text('a call title').min(1).max(100).default('911 Call'),
+    code: text('a call code like "911"').max(32).default('911'),
+    priority: prioritySchema.default(1),
+    origin: originSchema.default(0),
+    status: statusSchema.default(1),
+    /** Seconds a player waits between two accepted calls with this command. */
+    cooldownSeconds: wholeNumber('seconds', 0, 86_400).default(60),
+    /** Attach the caller's own community user id so the call shows who called. */
+    attachCaller: z.boolean({ error: 'expected true or false' }).default(true),
+    communityUserIds: z.array(communityUserIdSchema).max(50).default([]),
+    accounts: z.array(accountSchema).max(50).default([]),
+    deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
+    /** ACE a player needs, e.g. "sonoran911.call"; null lets everyone use the command. */
+    ace: text('an ACE name or null').min(1).max(64).nullable().default(null),
+  })
+  .refine((c) => c.attachCaller || c.communityUserIds.length + c.accounts.length > 0, {
+    // The contract requires one identifier target; a call without one would be refused.
+    error: 'the CAD needs a target: set attachCaller to true or list communityUserIds or accounts',
+  });
+export type CommandConfig = z.infer<typeof commandSchema>;
+
+export const defaultCommands: z.input<typeof commandSchema>[] = [
+  { name: '911', help: 'Call emergency services', title: '911 Call', code: '911', priority: 1 },
+  {
+    name: '311',
+    help: 'Non-emergency line',
+    title: '311 Call',
+    code: '311',
+    priority: 3,
+  },
+];
+
+const messageOverrides = z.strictObject(
+  Object.fromEntries(
+    Object.keys(defaultMessages).map((k) => [k, text('text').max(300).optional()]),
+  ) as Record<MessageKey, z.ZodOptional<z.ZodString>>,
+);
+
+export const configSchema = z.strictObject({
+  api: z
+    .strictObject({
+      baseUrl: z
+        .url({
+          protocol: /^https?$/,
+          error: 'expected an http(s) URL like "https://api.sonorancad.com"',
+        })
+        .default('https://api.sonorancad.com'),
+      /** Prefer the convar `sonoran911_apiKey`: a key in this file is one leak away. */
+      apiKey: text('the API key as text').default(''),
+      serverId: wholeNumber('a CAD server id', 1, 1_000_000).default(1),
+      /** Milliseconds before a request counts as failed. */
+      timeoutMs: wholeNumber('milliseconds', 1_000, 120_000).default(15_000),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      /** Requests the CAD allows per window for this endpoint and key. */
+      requests: wholeNumber('a number of requests', 1, 1_000).default(20),
+      windowSeconds: wholeNumber('seconds', 1, 3_600).default(60),
+      /** Extra milliseconds a request's slot is held after its response. */
+      marginMs: wholeNumber('milliseconds', 0, 60_000).default(500),
+    })
+    .prefault({}),
+  identity: z
+    .strictObject({
+      identifierOrder: z
+        .array(
+          text('an identifier type like "license"').regex(/^[a-z0-9]+$/, {
+            error: 'expected an identifier type without ":", like "license" or "discord"',
+          }),
+        )
+        .min(1, { error: 'expected at least one identifier type' })
+        .default(['license', 'discord', 'fivem', 'steam']),
+      stripPrefix: z.boolean({ error: 'expected true or false' }).default(true),
+      overrides: z
+        .record(
+          text('a full identifier').regex(/^[a-z0-9]+:.+$/, {
+            error: 'expected a full identifier like "license:abc123" as the key',
+          }),
+          communityUserIdSchema,
+        )
+        .default({}),
+    })
+    .prefault({}),
+  postals: z
+    .strictObject({
+      file: resourcePath.nullable().default(null),
+      resource: text('a resource name').min(1).nullable().default('nearest-postal'),
+    })
+    .prefault({}),
+  location: z
+    .strictObject({
+      addressFormat: text('a template like "{street}, {zone}"')
+        .max(200)
+        .default('{street}, {zone}'),
+      blockFormat: text('a template like "{street} / {crossing}"')
+        .max(200)
+        .default('{street} / {crossing}'),
+    })
+    .prefault({}),
+  report: z
+    .strictObject({
+      /** Longest description kept, in characters; the rest is cut. */
+      maxLength: wholeNumber('a number of characters', 10, 2_000).default(500),
+    })
+    .prefault({}),
+  commands: z
+    .array(commandSchema)
+    .max(20)
+    .default(() => defaultCommands.map((c) => commandSchema.parse(c)))
+    .refine((cs) => new Set(cs.map((c) => c.name.toLowerCase())).size === cs.length, {
+      error: 'expected each command name once',
+    }),
+  messages: messageOverrides.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,40 @@
+/**
+ * Net event names and payload shapes shared by both sides. Types and constants only: the
+ * client bundle imports this file and must not pull in zod.
+ */
+export const Events = {
+  /** client -> server: the client script started and wants its command list. */
+  hello: 'sonoran911:hello',
+  /** server -> client: the commands to register, with chat help. */
+  commands: 'sonoran911:commands',
+  /** client -> server: a player used a command. Untrusted: validated on the server. */
+  report: 'sonoran911:report',
+} as const;
+
+/** Local server events other resources can listen to. */
+export const LocalEvents = {
+  callCreated: 'sonoran911:callCreated',
+  callFailed: 'sonoran911:callFailed',
+} as const;
+
+export interface CommandsPayload {
+  commands: { name: string; help: string }[];
+  param: { name: string; help: string };
+}
+
+/** What the client can see that the server cannot: names of the place. */
+export interface ClientLocation {
+  x: number;
+  y: number;
+  z: number;
+  heading: number;
+  street: string;
+  crossing: string;
+  zone: string;
+}
+
+export interface ReportPayload {
+  command: string;
+  description: string;
+  location: ClientLocation;
+}

@@ -1,0 +1,42 @@
+/**
+ * Every line a player can read comes from this table, so a server can translate the
+ * resource by overriding keys under `messages` in its config. `{name}` placeholders are
+ * filled by `format`; an unknown placeholder is left as it is so a typo shows up in game.
+ */
+export const defaultMessages = {
+  chatAuthor: 'Dispatch',
+  usage: 'Usage: /{command} <what happened>',
+  suggestionParam: 'what happened',
+  suggestionParamHelp: 'Describe the emergency and where you are',
+  received: 'Your call was received and is being sent to dispatch.',
+  receivedWait:
+    'Your call was received. Dispatch lines are busy: it will be sent in about {wait}, please stay on the line.',
+  created: 'Dispatch call #{callId} created. Help has been notified.',
+  delayed:
+    'Dispatch cannot be reached right now. Your call is kept and will be sent as soon as it can.',
+  rejected: 'Dispatch could not accept your call ({reason}). Please tell staff.',
+  unavailable: 'The emergency line is unavailable right now. Please tell staff.',
+  noPermission: 'You are not allowed to use /{command}.',
+  cooldown: 'Please wait {seconds} s before using /{command} again.',
+  noTarget:
+    'Your call cannot be routed: this server has no dispatch target for you. Please tell staff.',
+  unknownLocation: 'Unknown location',
+  seconds: '{n} s',
+  minutes: '{n} min',
+} as const;
+
+export type MessageKey = keyof typeof defaultMessages;
+export type Messages = Record<MessageKey, string>;
+
+export function format(template: string, vars: Record<string, string | number> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
+    Object.hasOwn(vars, key) ? String(vars[key]) : whole,
+  );
+}
+
+/** A wait in words a player can act on: seconds under two minutes, then whole minutes. */
+export function formatWait(ms: number, messages: Messages): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 120) return format(messages.seconds, { n: seconds });
+  return format(messages.minutes, { n: Math.ceil(seconds / 60) });
+}
