@@ -1,0 +1,132 @@
+/**
+ * Server entry point: the only file with effects at load. It reads the configuration,
+ * wires the parts together and binds events; every part lives in its own module.
+ */
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../shared/config-load';
+import { configSchema } from '../shared/config-schema';
+import { Cooldowns } from '../shared/cooldown';
+import { type CommandsPayload, Events } from '../shared/events';
+import { defaultMessages, type Messages } from '../shared/locale';
+import { createDispatch } from './dispatch';
+import { createLogger } from './log';
+import { createNotifier } from './notify';
+import { createPostals } from './postals';
+import { createReportHandler } from './reports';
+import { createTransport } from './transport';
+import { nativeWorld } from './world';
+
+function main(): void {
+  const world = nativeWorld;
+  const resource = world.resourceName();
+  const secrets: string[] = [];
+  const log = createLogger(resource, () => secrets);
+  const now = () => performance.now();
+
+  const loaded = loadConfig({
+    fileText: world.loadFile(resource, 'config.json'),
+    convar: world.convar,
+  });
+  for (const warning of loaded.warnings) log.warn(warning);
+  if (!loaded.ok) {
+    for (const error of loaded.errors) log.error(error);
+    log.error(
+      'config.json has problems (above): every call is refused until they are fixed and the resource restarts',
+    );
+  }
+  // With a broken file the defaults run with sending refused, so players who type /911
+  // hear "unavailable" instead of meeting an unknown command.
+  const config = loaded.ok ? loaded.config : configSchema.parse({});
+  secrets.push(config.api.apiKey);
+
+  const messages: Messages = { ...defaultMessages, ...definedOnly(config.messages) };
+  const { commands } = config;
+  const notifier = createNotifier(messages, (player, message) =>
+    emitNet('chat:addMessage', player, message),
+  );
+
+  const dispatch = createDispatch(
+    {
+      send: createTransport(config.api),
+      world,
+      log,
+      notifier,
+      emitLocal: (event, ...args) => emit(event, ...args),
+      now,
+      timers: {
+        set: (fn, ms) => setTimeout(fn, ms),
+        clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      },
+      random: Math.random,
+    },
+    {
+      requests: config.rateLimit.requests,
+      windowMs: config.rateLimit.windowSeconds * 1000,
+      marginMs: config.rateLimit.marginMs,
+      backoffBaseMs: 2_000,
+      backoffMaxMs: 300_000,
+    },
+  );
+
+  const unavailable = (): string | null => {
+    if (!loaded.ok) return 'config.json is invalid';
+    if (config.api.apiKey === '') return 'no API key';
+    const pause = dispatch.status().pause;
+    if (pause && pause.until === null) return pause.reason;
+    return null;
+  };
+
+  if (loaded.ok) {
+    if (loaded.apiKeySource === 'none') {
+      log.error(
+        'no API key: set sonoran911_apiKey "..." in server.cfg; every call is refused until then',
+      );
+    }
+    const source =
+      loaded.apiKeySource === 'config.json' ? 'config.json' : `convar ${loaded.apiKeySource}`;
+    log.info(
+      `ready: ${commands.map((c) => `/${c.name}`).join(', ')} -> CAD server ${config.api.serverId} at ${config.api.baseUrl}` +
+        ` (API key from ${source}), at most ${config.rateLimit.requests} requests per ${config.rateLimit.windowSeconds} s`,
+    );
+  }
+
+  const postals = createPostals(world, config.postals, log, now);
+  const reports = createReportHandler({
+    world,
+    config,
+    messages,
+    commands,
+    unavailable,
+    dispatch,
+    postals,
+    notifier,
+    cooldowns: new Cooldowns(),
+    log,
+    now,
+    newId: randomUUID,
+  });
+
+  const commandList: CommandsPayload = {
+    commands: commands.map((c) => ({ name: c.name, help: c.help })),
+    param: { name: messages.suggestionParam, help: messages.suggestionParamHelp },
+  };
+  onNet(Events.hello, () => {
+    const player = source;
+    emitNet(Events.commands, player, commandList);
+  });
+  onNet(Events.report, (payload: unknown) => {
+    const player = source;
+    reports.handle(player, payload);
+  });
+  on('onResourceStart', (name: string) => {
+    if (name === config.postals.resource) postals.reload();
+  });
+  // Clients already connected when this resource (re)starts may have said hello too early.
+  emitNet(Events.commands, -1, commandList);
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+main();

@@ -1,0 +1,28 @@
+/** Chat lines to one player, always from the message table. */
+import { format, type MessageKey, type Messages } from '../shared/locale';
+
+export type Tone = 'info' | 'ok' | 'error';
+const COLORS: Record<Tone, [number, number, number]> = {
+  info: [90, 160, 255],
+  ok: [80, 200, 120],
+  error: [255, 90, 90],
+};
+
+export interface Notifier {
+  tell(player: number, key: MessageKey, vars?: Record<string, string | number>, tone?: Tone): void;
+  text(key: MessageKey, vars?: Record<string, string | number>): string;
+}
+
+export function createNotifier(
+  messages: Messages,
+  send: (player: number, message: { color: number[]; args: string[] }) => void,
+): Notifier {
+  const text = (key: MessageKey, vars?: Record<string, string | number>) =>
+    format(messages[key], vars);
+  return {
+    text,
+    tell(player, key, vars, tone = 'info') {
+      send(player, { color: COLORS[tone], args: [messages.chatAuthor, text(key, vars)] });
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The server natives the resource reads, behind one interface so the logic can be driven by
+ * tests and so every native quirk (string ids, null returns) is handled in one place.
+ */
+import type { Position } from '../shared/call';
+
+export interface World {
+  resourceName(): string;
+  loadFile(resource: string, path: string): string | null;
+  resourceState(resource: string): string;
+  resourceMetadata(resource: string, key: string): string | null;
+  convar(name: string): string;
+  playerExists(player: number): boolean;
+  playerName(player: number): string;
+  identifiers(player: number): string[];
+  /** The server's own view (OneSync); null when it has none. */
+  position(player: number): Position | null;
+  aceAllowed(player: number, ace: string): boolean;
+}
+
+export const nativeWorld: World = {
+  resourceName: () => GetCurrentResourceName(),
+  loadFile: (resource, path) => LoadResourceFile(resource, path) ?? null,
+  resourceState: (resource) => GetResourceState(resource),
+  resourceMetadata: (resource, key) => GetResourceMetadata(resource, key, 0) || null,
+  convar: (name) => GetConvar(name, ''),
+  playerExists: (player) => !!GetPlayerName(String(player)),
+  playerName: (player) => GetPlayerName(String(player)) ?? `player ${player}`,
+  identifiers: (player) => getPlayerIdentifiers(String(player)) ?? [],
+  position: (player) => {
+    const ped = GetPlayerPed(String(player));
+    if (!ped) return null;
+    const [x = 0, y = 0, z = 0] = GetEntityCoords(ped) ?? [];
+    // Without OneSync (or before the ped streams in) the server reads the origin.
+    if (x === 0 && y === 0 && z === 0) return null;
+    return { x, y, z };
+  },
+  aceAllowed: (player, ace) => IsPlayerAceAllowed(String(player), ace),
+};
