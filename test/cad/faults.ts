@@ -1,0 +1,60 @@
+// Fault injection for the local CAD: scripted (failNext), standing (setOutage) and seeded
+// random faults, applied in that order of precedence.
+
+export type Fault =
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | 'reset'
+  | 'hang';
+
+export interface RandomFaults {
+  /** Share of requests answered 500/502/503/504. */
+  rate5xx: number;
+  /** Share of requests whose connection is destroyed without an answer. */
+  rateReset: number;
+  seed: number;
+}
+
+export class FaultPlan {
+  private readonly queue: Fault[] = [];
+  private outage: Fault | null = null;
+  private random: { rate5xx: number; rateReset: number; next: () => number } | null = null;
+
+  failNext(n: number, fault: Fault): void {
+    for (let i = 0; i < n; i++) this.queue.push(fault);
+  }
+
+  setOutage(fault: Fault | null): void {
+    this.outage = fault;
+  }
+
+  setRandom(opts: RandomFaults | null): void {
+    this.random = opts && { ...opts, next: mulberry32(opts.seed) };
+  }
+
+  /** The fault for the next request that got past the gateway, if any. */
+  take(): Fault | null {
+    const scripted = this.queue.shift();
+    if (scripted) return scripted;
+    if (this.outage) return this.outage;
+    if (!this.random) return null;
+    const r = this.random.next();
+    if (r < this.random.rate5xx) {
+      const statuses = [500, 502, 503, 504] as const;
+      return { status: statuses[Math.floor(this.random.next() * statuses.length)] ?? 500 };
+    }
+    if (r < this.random.rate5xx + this.random.rateReset) return 'reset';
+    return null;
+  }
+}
+
+/** Small deterministic PRNG so a seed replays the same fault sequence. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,433 @@
+/**
+ * A local stand-in for the Sonoran CAD v2 API, enough of it for our one endpoint:
+ * POST /v2/emergency/servers/:serverId/dispatch-calls on 127.0.0.1 (random port).
+ *
+ * const cad = await startLocalCad({
+ *   keys?: Record<apiKey, { serverIds: number[] }>,   default { 'test-key': { serverIds: [1] } }
+ *   limit?: { requests, windowMs },                   default 20 per 60000 ms
+ *   now?: () => number,                               clock for the rate limiter and
+ *                                                     timestamps; default Date.now()
+ *   retryAfter?: 'seconds' | 'date' | 'reset' | 'x-reset' | 'none',   header on a 429
+ *   successStatus?: 200 | 201,                        default 201
+ * })
+ * cad.url                      'http://127.0.0.1:PORT' (no trailing slash)
+ * cad.calls                    created calls: { callId, body, receivedAt, headers }
+ * cad.requests                 every request: { at, method, path, status, key, body?,
+ *                              headers, outcome } (status 0 when reset or hung)
+ * cad.count429                 429 answers, rate limiter and injected alike
+ * cad.maxInAnyWindow(key)      most requests *sent* with the key within any windowMs span,
+ *                              429'd ones and spend() included (counted ones can never
+ *                              exceed the limit, so this is the number that shows whether
+ *                              a client paces itself)
+ * cad.failNext(n, fault)       next n requests that pass the gateway get the fault
+ * cad.setOutage(fault | null)  every such request gets it until cleared
+ * cad.setRandomFaults({ rate5xx, rateReset, seed } | null)   seeded, deterministic
+ * cad.setLatencyMs(ms)         delay every answer (the request is counted on arrival)
+ * cad.spend(key, n)            n phantom requests now: another user of the same key
+ * await cad.close()            also destroys hung and pending connections
+ * fault: { status, body?, headers? } | 'reset' (socket destroyed, no answer) | 'hang'
+ *
+ * Order of checks: route (404) and method (405); Authorization `Bearer <key>` (401:
+ * missing / wrong scheme / invalid key); rate limit per key (429, not counted); injected
+ * faults (the request still counts: it arrived); serverId configured for the key (404);
+ * Content-Type application/json (415) and JSON syntax (400); the body (400, `detail`
+ * lists every problem as `path: message`, also given as `errors: [{ path, message }]`).
+ * Every answer has a unique `x-kong-request-id`. Errors are application/problem+json
+ * { type, title, status, detail, instance, traceId }, except 429: application/json
+ * { message: 'API rate limit exceeded', request_id }.
+ * 429 headers by `retryAfter`: 'seconds' Retry-After: <s>; 'date' Retry-After: <HTTP date>;
+ * 'reset' RateLimit-Reset: <s> (+ RateLimit-Limit/-Remaining); 'x-reset'
+ * X-RateLimit-Reset: <epoch seconds> (+ X-RateLimit-Limit/-Remaining); 'none' nothing.
+ * Seconds are rounded up to when the oldest counted request leaves the window (min 1).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Fault, FaultPlan, type RandomFaults } from './faults';
+import { type DispatchCallBody, validateDispatchCall } from './schema';
+import { RollingWindow } from './window';
+
+export type { Fault, RandomFaults } from './faults';
+export type { DispatchCallBody } from './schema';
+
+export type RetryAfterMode = 'seconds' | 'date' | 'reset' | 'x-reset' | 'none';
+
+export interface LocalCadOptions {
+  keys?: Record<string, { serverIds: number[] }>;
+  limit?: { requests: number; windowMs: number };
+  now?: () => number;
+  retryAfter?: RetryAfterMode;
+  successStatus?: 200 | 201;
+}
+
+export interface CadCall {
+  callId: number;
+  body: DispatchCallBody;
+  receivedAt: number;
+  headers: Record<string, string>;
+}
+
+export interface CadRequest {
+  at: number;
+  method: string;
+  path: string;
+  /** 0 when the connection was reset or left hanging. */
+  status: number;
+  /** The presented bearer token, valid or not; null without one. */
+  key: string | null;
+  /** Parsed JSON when the body was JSON, else the raw text; absent when empty. */
+  body?: unknown;
+  headers: Record<string, string>;
+  outcome: 'answered' | 'reset' | 'hang';
+  /** True when an injected fault decided the outcome. */
+  injected: boolean;
+}
+
+type Answer =
+  | { kind: 'respond'; status: number; headers: Record<string, string>; body: string }
+  | { kind: 'reset' }
+  | { kind: 'hang' };
+
+// The CAD is another machine: its latency must not stop when a test fakes the timers.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
+const ROUTE = /^\/v2\/emergency\/servers\/([^/]+)\/dispatch-calls\/?$/;
+const MAX_BODY = 1024 * 1024;
+
+export class LocalCad {
+  readonly calls: CadCall[] = [];
+  readonly requests: CadRequest[] = [];
+  count429 = 0;
+  url = '';
+  private readonly keys: Record<string, { serverIds: number[] }>;
+  private readonly window: RollingWindow;
+  private readonly now: () => number;
+  private readonly retryAfter: RetryAfterMode;
+  private readonly successStatus: 200 | 201;
+  private readonly faults = new FaultPlan();
+  private latencyMs = 0;
+  private nextCallId = 1001;
+  private readonly hung = new Set<ServerResponse>();
+  private readonly delays = new Set<NodeJS.Timeout>();
+  readonly server: Server;
+
+  constructor(opts: LocalCadOptions = {}) {
+    this.keys = opts.keys ?? { 'test-key': { serverIds: [1] } };
+    const limit = opts.limit ?? { requests: 20, windowMs: 60_000 };
+    this.window = new RollingWindow(limit.requests, limit.windowMs);
+    // Follows the current global Date, so a test's fake clock moves the window too.
+    this.now = opts.now ?? (() => Date.now());
+    this.retryAfter = opts.retryAfter ?? 'seconds';
+    this.successStatus = opts.successStatus ?? 201;
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(error));
+        }
+      });
+    });
+  }
+
+  maxInAnyWindow(key: string): number {
+    return this.window.maxInAnyWindow(key);
+  }
+
+  failNext(n: number, fault: Fault): void {
+    this.faults.failNext(n, fault);
+  }
+
+  setOutage(fault: Fault | null): void {
+    this.faults.setOutage(fault);
+  }
+
+  setRandomFaults(opts: RandomFaults | null): void {
+    this.faults.setRandom(opts);
+  }
+
+  setLatencyMs(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  spend(key: string, n: number): void {
+    this.window.spend(key, this.now(), n);
+  }
+
+  close(): Promise<void> {
+    for (const t of this.delays) realClearTimeout(t);
+    this.delays.clear();
+    for (const res of this.hung) res.destroy();
+    this.hung.clear();
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = this.now();
+    res.setHeader('x-kong-request-id', randomUUID());
+    const text = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://cad.local');
+    const record: CadRequest = {
+      at,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      status: 0,
+      key: bearer(req.headers.authorization)?.token ?? null,
+      headers: flatHeaders(req),
+      outcome: 'answered',
+      injected: false,
+    };
+    if (text !== null && text !== '') record.body = parseJson(text) ?? text;
+    this.requests.push(record);
+
+    const answer = this.decide(req, url.pathname, text, at, record, res);
+    if (this.latencyMs > 0) await this.sleep(this.latencyMs);
+    if (answer.kind === 'reset') {
+      record.outcome = 'reset';
+      req.socket.destroy();
+      return;
+    }
+    if (answer.kind === 'hang') {
+      record.outcome = 'hang';
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+      return;
+    }
+    record.status = answer.status;
+    if (answer.status === 429) this.count429++;
+    if (res.destroyed) return;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  }
+
+  private decide(
+    req: IncomingMessage,
+    path: string,
+    text: string | null,
+    at: number,
+    record: CadRequest,
+    res: ServerResponse,
+  ): Answer {
+    const problem = (status: number, detail: string, extra: Record<string, unknown> = {}) =>
+      problemAnswer(status, detail, path, extra);
+    if (text === null) return problem(413, `Request body exceeds ${MAX_BODY} bytes`);
+    const route = ROUTE.exec(path);
+    if (!route) return problem(404, `No route matches ${req.method} ${path}`);
+    if (req.method !== 'POST') {
+      const a = problem(405, `Method ${req.method} is not allowed; use POST`);
+      return { ...a, headers: { ...a.headers, allow: 'POST' } };
+    }
+
+    const auth = req.headers.authorization;
+    const parsedAuth = bearer(auth);
+    if (!auth) return unauthorized(problem(401, 'Missing Authorization header'));
+    if (!parsedAuth) return unauthorized(problem(401, 'Authorization scheme must be Bearer'));
+    const key = parsedAuth.token;
+    const account = this.keys[key];
+    if (!account) return unauthorized(problem(401, 'Invalid API key'));
+
+    const admitted = this.window.admit(key, at);
+    if (!admitted.ok) return this.rateLimited(res, at, admitted.retryAfterMs, {});
+
+    const fault = this.faults.take();
+    if (fault) {
+      record.injected = true;
+      return this.faultAnswer(fault, res, at, key, problem);
+    }
+
+    const serverId = route[1] ?? '';
+    if (!/^\d+$/.test(serverId) || !account.serverIds.includes(Number(serverId))) {
+      return problem(404, `Server ${serverId} is not configured for this community`);
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      return problem(415, 'Content-Type must be application/json');
+    }
+    const body = parseJson(text);
+    if (body === undefined) return problem(400, 'Request body is not valid JSON');
+    const result = validateDispatchCall(body);
+    if (!result.ok) {
+      return problem(400, result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), {
+        errors: result.problems,
+      });
+    }
+    const callId = this.nextCallId++;
+    this.calls.push({ callId, body: result.body, receivedAt: at, headers: record.headers });
+    const created = {
+      ...result.body,
+      callId,
+      primary: 0,
+      trackPrimary: false,
+      idents: [],
+      updated: new Date(at).toISOString(),
+    };
+    return json(this.successStatus, created);
+  }
+
+  private faultAnswer(
+    fault: Fault,
+    res: ServerResponse,
+    at: number,
+    key: string,
+    problem: (status: number, detail: string) => Answer & { kind: 'respond' },
+  ): Answer {
+    if (fault === 'reset' || fault === 'hang') return { kind: fault };
+    const custom = fault.headers ?? {};
+    if (fault.body === undefined) {
+      if (fault.status === 429) {
+        return this.rateLimited(res, at, this.window.msUntilSlot(key, at), custom);
+      }
+      const a = problem(fault.status, 'Injected fault');
+      return { ...a, headers: { ...a.headers, ...custom } };
+    }
+    const isText = typeof fault.body === 'string';
+    return {
+      kind: 'respond',
+      status: fault.status,
+      headers: { 'content-type': isText ? 'text/plain' : 'application/json', ...custom },
+      body: isText ? (fault.body as string) : JSON.stringify(fault.body),
+    };
+  }
+
+  private rateLimited(
+    res: ServerResponse,
+    at: number,
+    retryAfterMs: number,
+    custom: Record<string, string>,
+  ): Answer {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    const limit = String(this.window.limit);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    switch (this.retryAfter) {
+      case 'seconds':
+        headers['retry-after'] = String(seconds);
+        break;
+      case 'date':
+        headers['retry-after'] = new Date(
+          Math.ceil((at + seconds * 1000) / 1000) * 1000,
+        ).toUTCString();
+        break;
+      case 'reset':
+        Object.assign(headers, {
+          'ratelimit-limit': limit,
+          'ratelimit-remaining': '0',
+          'ratelimit-reset': String(seconds),
+        });
+        break;
+      case 'x-reset':
+        Object.assign(headers, {
+          'x-ratelimit-limit': limit,
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(Math.ceil(at / 1000) + seconds),
+        });
+        break;
+      case 'none':
+        break;
+    }
+    const requestId = String(res.getHeader('x-kong-request-id'));
+    return {
+      kind: 'respond',
+      status: 429,
+      headers: { ...headers, ...custom },
+      body: JSON.stringify({ message: 'API rate limit exceeded', request_id: requestId }),
+    };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = realSetTimeout(() => {
+        this.delays.delete(t);
+        resolve();
+      }, ms);
+      this.delays.add(t);
+    });
+  }
+}
+
+export async function startLocalCad(opts: LocalCadOptions = {}): Promise<LocalCad> {
+  const cad = new LocalCad(opts);
+  await new Promise<void>((resolve, reject) => {
+    cad.server.once('error', reject);
+    cad.server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = cad.server.address() as AddressInfo;
+  cad.url = `http://127.0.0.1:${port}`;
+  return cad;
+}
+
+function problemAnswer(
+  status: number,
+  detail: string,
+  instance: string,
+  extra: Record<string, unknown>,
+): Answer & { kind: 'respond' } {
+  return {
+    kind: 'respond',
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify({
+      type: 'about:blank',
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail,
+      instance,
+      traceId: randomBytes(16).toString('hex'),
+      ...extra,
+    }),
+  };
+}
+
+function unauthorized(a: Answer & { kind: 'respond' }): Answer {
+  return { ...a, headers: { ...a.headers, 'www-authenticate': 'Bearer' } };
+}
+
+function json(status: number, value: unknown): Answer {
+  return {
+    kind: 'respond',
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(value),
+  };
+}
+
+function bearer(header: string | undefined): { token: string } | null {
+  const m = /^(\S+)\s+(\S.*)$/.exec(header ?? '');
+  const [, scheme, token] = m ?? [];
+  if (scheme?.toLowerCase() !== 'bearer' || !token) return null;
+  return { token: token.trim() };
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null || text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}

@@ -1,0 +1,228 @@
+/**
+ * A small FXServer emulator for tests: runs resource script bundles in `node:vm` contexts
+ * the way FXServer does (one server runtime per resource, one client runtime per resource
+ * and player) and gives them the FiveM globals as free identifiers.
+ *
+ * const fx = new FxServer({ convars?: Record<string, string>, echo?: boolean })
+ *   fx.setConvar(name, value, { replicated?, readableBy?: string[] }?)
+ *   fx.registerResource(name, { server?, client?, files?, metadata? })  exists, stopped
+ *   fx.startResource(name, { server?, client?, files?, metadata? }): boolean
+ *       registers if new (given fields replace stored ones), runs the server script, then
+ *       the client script for every connected player, then emits onResourceStart and
+ *       onServerResourceStart on every server runtime and onClientResourceStart and
+ *       onResourceStart on every client. false (error recorded) if the server script threw.
+ *   fx.stopResource(name): boolean    onResourceStop everywhere, then drops the runtimes
+ *       with their handlers, commands, exports and timers. KVP survives.
+ *   fx.restartResource(name): boolean
+ *   fx.resourceState(name)            'missing' | 'stopped' | 'starting' | 'started' | 'stopping'
+ *   fx.kvp(resource): Map<string, string>   the live store, to inspect or corrupt
+ *   fx.addPlayer({ name, identifiers, position, heading?, aces?, street?, crossing?,
+ *                  zone?: { code, label }, clientPosition? }): Player
+ *       ids from 1, never reused; fires playerJoining (source = id), starts client runtimes,
+ *       then onClientResourceStart/onResourceStart for each started resource on that client.
+ *   fx.player(id): Player | undefined;  fx.players(): Player[] (connected)
+ *   fx.emit(name, ...args)            local server event from outside any resource
+ *   fx.emitClient(target, name, ...args)   as if a server script called emitNet
+ *   fx.exportsOf(resource, { from? }) server exports; GetInvokingResource() = from ?? null
+ *   fx.console(line): string[]        server command with source 0; returns the lines the
+ *       resources printed during the synchronous run (emulator messages excluded)
+ *   fx.logs: LogEntry[]  { resource, side, player?, level, text }  (emulator lines: 'fxserver')
+ *   fx.serverLog(resource?): string[];  fx.clientLog(playerId?, resource?): string[]
+ *   fx.errors: ErrorEntry[]  { resource, side, player?, where, message, error }: every throw
+ *       or rejection from a handler, command, timer, tick, export or script load
+ *   await fx.settle()                 until no emulator net delivery is pending
+ *   await fx.waitFor(pred, { timeoutMs = 3000, what, intervalMs = 5 }): the truthy value
+ *   fx.shutdown()                     stops everything; call it in afterEach
+ *
+ * Player: id, name, identifiers, position, clientPosition, heading, aces, street, crossing,
+ *   zone (all mutable), chat: { author?, text, color? }[], suggestions: Map<name,
+ *   { help, params }>, received: { name, args }[] (server→client net events), connected,
+ *   move(x, y, z, heading?), setClientPosition(x, y, z), drop(reason?), type('/911 ...'),
+ *   emitNet(name, ...args) (as the client, e.g. a forged event), emit(name, ...args) (client
+ *   local), chatText(): string[].
+ *
+ * Semantics worth knowing:
+ * - Net events (both ways) are delivered on a later setImmediate; local emits are
+ *   synchronous. Every payload is copied msgpack-style into the receiving runtime's realm:
+ *   undefined and functions → null over the network, class instances → plain objects,
+ *   Dates kept, NaN/Infinity kept. Local events and exports turn functions into callable
+ *   references instead. A returned promise arrives as {} (answer synchronously).
+ * - `source` is set only while a handler runs synchronously (player id on the server for
+ *   net events and player commands, 0 for the console, '' for local events; 65535 on a
+ *   client for server events), then restored.
+ * - onNet names only: an event from the network to a name registered with plain `on`
+ *   is refused and logged "event X was not safe for net".
+ * - Commands: client runtime first (handler(0, args, raw)), else server. Restricted server
+ *   commands need ACE `command.<name>`; ACEs are hierarchical (`command` grants
+ *   `command.x`), `*` grants all; the console (source 0) is always allowed. Player
+ *   commands reach the server synchronously.
+ * - A throwing export is recorded in fx.errors (FXServer prints it) and the caller gets
+ *   "An error occurred while calling export ...". Exports resolve at access time:
+ *   `exports.x.y` throws "No such export y in resource x" when missing or stopped.
+ * - Resource timers and `Date` are the host's at call time, so vi.useFakeTimers() and
+ *   vi.setSystemTime() drive them; emulator deliveries, settle() and waitFor use real
+ *   timers captured at import. Server `fetch` is looked up at call time too
+ *   (vi.stubGlobal works). Server `require` serves Node built-ins only.
+ * - A promise rejected inside a script with nobody awaiting it (a floating `void f()`)
+ *   cannot be traced to a runtime: Node reports it as an unhandled rejection, which
+ *   fails the vitest run instead of landing in fx.errors. Rejections of promises returned
+ *   by handlers, commands, timers, exports and callbacks are recorded.
+ * - Street/zone natives answer from the player's street/crossing/zone whatever the
+ *   coordinates; GetLabelText knows those zones and a few stock ones, else 'NULL'.
+ * - Client GetConvar sees only convars set with { replicated: true }.
+ */
+import { hostRealm } from './copy';
+import { Kernel } from './kernel';
+import type { Player } from './player';
+import type {
+  ConvarOptions,
+  ErrorEntry,
+  LogEntry,
+  PlayerOptions,
+  ResourceCode,
+  ResourceState,
+} from './types';
+
+export type { Player } from './player';
+export type * from './types';
+
+export interface FxServerOptions {
+  convars?: Record<string, string>;
+  /** Print every log line as it happens. */
+  echo?: boolean;
+}
+
+export interface WaitForOptions {
+  timeoutMs?: number;
+  what?: string;
+  intervalMs?: number;
+}
+
+// Real timers, so waitFor keeps polling under vi.useFakeTimers().
+const realSetTimeout = globalThis.setTimeout;
+
+export class FxServer {
+  private readonly k: Kernel;
+
+  constructor(opts: FxServerOptions = {}) {
+    this.k = new Kernel(opts.echo ?? false);
+    for (const [name, value] of Object.entries(opts.convars ?? {})) this.k.setConvar(name, value);
+  }
+
+  get logs(): LogEntry[] {
+    return this.k.logs;
+  }
+
+  get errors(): ErrorEntry[] {
+    return this.k.errors;
+  }
+
+  setConvar(name: string, value: string, opts?: ConvarOptions): void {
+    this.k.setConvar(name, value, opts);
+  }
+
+  registerResource(name: string, code: ResourceCode = {}): void {
+    this.k.registerResource(name, code);
+  }
+
+  startResource(name: string, code: ResourceCode = {}): boolean {
+    return this.k.startResource(name, code);
+  }
+
+  stopResource(name: string): boolean {
+    return this.k.stopResource(name);
+  }
+
+  restartResource(name: string): boolean {
+    this.k.stopResource(name);
+    return this.k.startResource(name);
+  }
+
+  resourceState(name: string): ResourceState {
+    return this.k.resourceState(name);
+  }
+
+  kvp(resource: string): Map<string, string> {
+    return this.k.kvp(resource);
+  }
+
+  addPlayer(opts: PlayerOptions): Player {
+    return this.k.addPlayer(opts);
+  }
+
+  player(id: number): Player | undefined {
+    return this.k.player(id);
+  }
+
+  players(): Player[] {
+    return this.k.connectedPlayers();
+  }
+
+  emit(name: string, ...args: unknown[]): void {
+    this.k.events.emitServerLocal(name, args, null);
+  }
+
+  emitClient(target: number, name: string, ...args: unknown[]): void {
+    this.k.events.sendToClients(target, name, args);
+  }
+
+  /** Pass a type for the resource's exports to get typed calls. */
+  exportsOf<T = Record<string, (...args: unknown[]) => unknown>>(
+    resource: string,
+    opts: { from?: string } = {},
+  ): T {
+    return this.k.bridge.exportTable(null, resource, null, opts.from ?? null, hostRealm) as T;
+  }
+
+  console(line: string): string[] {
+    return this.k.commands.console(line);
+  }
+
+  serverLog(resource?: string): string[] {
+    return this.logs
+      .filter((e) => e.side === 'server' && (resource === undefined || e.resource === resource))
+      .map((e) => e.text);
+  }
+
+  clientLog(playerId?: number, resource?: string): string[] {
+    return this.logs
+      .filter(
+        (e) =>
+          e.side === 'client' &&
+          (playerId === undefined || e.player === playerId) &&
+          (resource === undefined || e.resource === resource),
+      )
+      .map((e) => e.text);
+  }
+
+  settle(): Promise<void> {
+    return this.k.settle();
+  }
+
+  async waitFor<T>(predicate: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<T> {
+    const { timeoutMs = 3000, what = 'condition', intervalMs = 5 } = opts;
+    const deadline = performance.now() + timeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      try {
+        const value = await predicate();
+        if (value) return value;
+      } catch (error) {
+        lastError = error;
+      }
+      if (performance.now() >= deadline) break;
+      await new Promise((resolve) => realSetTimeout(resolve, intervalMs));
+    }
+    const tail = this.logs.slice(-10).map((e) => `  [${e.resource} ${e.side}] ${e.text}`);
+    const lines = [`waitFor timed out after ${timeoutMs} ms: ${what}`];
+    if (lastError !== undefined) lines.push(`last predicate error: ${String(lastError)}`);
+    if (this.errors.length)
+      lines.push(`script errors: ${this.errors.map((e) => e.message).join('; ')}`);
+    if (tail.length) lines.push('last log lines:', ...tail);
+    throw new Error(lines.join('\n'));
+  }
+
+  shutdown(): void {
+    this.k.shutdown();
+  }
+}

@@ -1,0 +1,84 @@
+import type { Kernel } from './kernel';
+import type { ChatLine, NetEventRecord, PlayerOptions, Suggestion, Vec3, Zone } from './types';
+
+/**
+ * A connected game client. Fields are plain and mutable on purpose: a test may change
+ * `street`, `zone`, `aces`... between commands.
+ */
+export class Player {
+  name: string;
+  identifiers: string[];
+  /** Where the server (OneSync) sees the ped. */
+  position: Vec3;
+  /** Set when the client lies about its position; null when it reports `position`. */
+  clientPosition: Vec3 | null;
+  heading: number;
+  aces: string[];
+  street: string;
+  crossing: string;
+  zone: Zone;
+  /** Lines the stock chat would show this player. */
+  readonly chat: ChatLine[] = [];
+  /** Chat command suggestions, by name as given (e.g. '/911'). */
+  readonly suggestions = new Map<string, Suggestion>();
+  /** Every server→client net event delivered to this player, in order. */
+  readonly received: NetEventRecord[] = [];
+  connected = true;
+  readonly serverPed: number;
+  readonly clientPed: number;
+
+  constructor(
+    private readonly kernel: Kernel,
+    readonly id: number,
+    opts: PlayerOptions,
+  ) {
+    this.name = opts.name;
+    this.identifiers = [...opts.identifiers];
+    this.position = [...opts.position];
+    this.clientPosition = opts.clientPosition ? [...opts.clientPosition] : null;
+    this.heading = opts.heading ?? 0;
+    this.aces = [...(opts.aces ?? [])];
+    this.street = opts.street ?? 'Alta St';
+    this.crossing = opts.crossing ?? '';
+    this.zone = opts.zone ?? { code: 'ALTA', label: 'Alta' };
+    // Arbitrary but distinct: server and client entity handles differ in the real game too.
+    this.serverPed = 0x10000 + id * 8;
+    this.clientPed = 0x200 + id * 8;
+  }
+
+  /** Moves the ped: both the server's and the client's view follow. */
+  move(x: number, y: number, z: number, heading?: number): void {
+    this.position = [x, y, z];
+    this.clientPosition = null;
+    if (heading !== undefined) this.heading = heading;
+  }
+
+  /** Makes only the client report this position (a teleport/spoof cheat). */
+  setClientPosition(x: number, y: number, z: number): void {
+    this.clientPosition = [x, y, z];
+  }
+
+  drop(reason = 'Disconnected.'): void {
+    this.kernel.dropPlayer(this, reason);
+  }
+
+  /** What the chat box does with typed text: `/cmd args` runs a command, else a message. */
+  type(text: string): void {
+    this.kernel.commands.playerTyped(this, text);
+  }
+
+  /** Sends a net event to the server as this client would (or as a cheater could). */
+  emitNet(name: string, ...args: unknown[]): void {
+    this.kernel.events.sendToServer(this, name, args);
+  }
+
+  /** Fires a local event on this player's client runtimes. */
+  emit(name: string, ...args: unknown[]): void {
+    this.kernel.events.emitClientLocal(this, name, args, null);
+  }
+
+  /** Chat lines as `author: text` (or just text), handy for assertions. */
+  chatText(): string[] {
+    return this.chat.map((l) => (l.author ? `${l.author}: ${l.text}` : l.text));
+  }
+}
