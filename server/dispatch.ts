@@ -5,6 +5,7 @@
  */
 import type { DispatchCall } from '../shared/contract';
 import { LocalEvents } from '../shared/events';
+import { formatWait } from '../shared/locale';
 import type { HttpAttempt, Problem } from '../shared/outcome';
 import { type Job, Scheduler, type SchedulerOptions, type Timers } from '../shared/scheduler';
 import type { Logger } from './log';
@@ -68,15 +69,22 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
       },
       onDelayed(job, outcome) {
-        const why = outcome.type === 'retry' ? outcome.reason : `rate limited (${outcome.hint})`;
+        const why =
+          outcome.type === 'retry' ? outcome.reason : `rate limited by the CAD (${outcome.hint})`;
         log.warn(`call ${job.id} not delivered yet (${why}); it stays queued`);
         const player = present(job);
-        if (player !== null && !job.meta.toldDelayed) {
+        if (player === null) return;
+        if (outcome.type === 'rate-limited') {
+          // Another user of the same key spent the budget: the wait is known, say it.
+          notifier.tell(player, 'busy', { wait: formatWait(outcome.waitMs, notifier.messages) });
+        } else if (!job.meta.toldDelayed) {
           job.meta.toldDelayed = true;
           notifier.tell(player, 'delayed');
         }
       },
-      onUnauthorized(outcome) {
+      onUnauthorized(job, outcome) {
+        const player = present(job);
+        if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
         log.error(
           `THE CAD REFUSED THE API KEY (${describeProblem(outcome.problem)}). Sending is paused and calls stay queued: check sonoran911_apiKey and api.serverId, then restart the resource.`,
         );

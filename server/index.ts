@@ -63,8 +63,7 @@ function main(): void {
       requests: config.rateLimit.requests,
       windowMs: config.rateLimit.windowSeconds * 1000,
       marginMs: config.rateLimit.marginMs,
-      backoffBaseMs: 2_000,
-      backoffMaxMs: 300_000,
+      ...config.retry,
     },
   );
 

@@ -11,6 +11,7 @@ const COLORS: Record<Tone, [number, number, number]> = {
 export interface Notifier {
   tell(player: number, key: MessageKey, vars?: Record<string, string | number>, tone?: Tone): void;
   text(key: MessageKey, vars?: Record<string, string | number>): string;
+  readonly messages: Messages;
 }
 
 export function createNotifier(
@@ -20,6 +21,7 @@ export function createNotifier(
   const text = (key: MessageKey, vars?: Record<string, string | number>) =>
     format(messages[key], vars);
   return {
+    messages,
     text,
     tell(player, key, vars, tone = 'info') {
       send(player, { color: COLORS[tone], args: [messages.chatAuthor, text(key, vars)] });

@@ -97,6 +97,14 @@ export const configSchema = z.strictObject({
       marginMs: wholeNumber('milliseconds', 0, 60_000).default(500),
     })
     .prefault({}),
+  retry: z
+    .strictObject({
+      /** The first retry after a failure waits up to this long; each next one doubles. */
+      backoffBaseMs: wholeNumber('milliseconds', 100, 60_000).default(2_000),
+      /** Longest wait between two attempts of one call. */
+      backoffMaxMs: wholeNumber('milliseconds', 1_000, 3_600_000).default(300_000),
+    })
+    .prefault({}),
   identity: z
     .strictObject({
       identifierOrder: z

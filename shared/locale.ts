@@ -12,6 +12,7 @@ export const defaultMessages = {
   receivedWait:
     'Your call was received. Dispatch lines are busy: it will be sent in about {wait}, please stay on the line.',
   created: 'Dispatch call #{callId} created. Help has been notified.',
+  busy: 'Dispatch lines are busy: your call will be sent in about {wait}.',
   delayed:
     'Dispatch cannot be reached right now. Your call is kept and will be sent as soon as it can.',
   rejected: 'Dispatch could not accept your call ({reason}). Please tell staff.',

@@ -35,8 +35,8 @@ export interface SchedulerDeps<M> {
   onSettled(job: Job<M>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
   /** An attempt failed and the call waits to be tried again. */
   onDelayed(job: Job<M>, outcome: Extract<Outcome, { type: 'retry' | 'rate-limited' }>): void;
-  /** The key was refused; sending stops until `resume()`. */
-  onUnauthorized(outcome: Extract<Outcome, { type: 'unauthorized' }>): void;
+  /** The key was refused; sending stops until `resume()`. Called once per pause. */
+  onUnauthorized(job: Job<M>, outcome: Extract<Outcome, { type: 'unauthorized' }>): void;
 }
 
 export interface SchedulerOptions extends LimiterOptions {
@@ -226,7 +226,7 @@ export class Scheduler<M> {
         // Say it once per pause, not once per queued call.
         const first = this.pause?.until !== null;
         this.pause = { until: null, reason: `the CAD refused the API key: ${outcome.reason}` };
-        if (first) this.deps.onUnauthorized(outcome);
+        if (first) this.deps.onUnauthorized(job, outcome);
         break;
       }
     }

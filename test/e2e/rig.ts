@@ -1,0 +1,98 @@
+/**
+ * One emulated FXServer with the built resource, a nearest-postal resource, and a local CAD.
+ * End-to-end tests load dist/ as FXServer would, so they test what ships.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startLocalCad } from '../cad';
+import { FxServer } from '../emulator';
+
+export const RESOURCE = 'sonoran-911';
+export const API_KEY = 'test-key-0123456789abcdef';
+
+const dist = (file: string): string => {
+  const path = resolve(__dirname, '../../dist', file);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run "npm run build" first`);
+  return readFileSync(path, 'utf8');
+};
+
+export const POSTALS = [
+  { x: 100, y: -800, code: '8001' },
+  { x: 420, y: -980, code: '8055' },
+  { x: -1200, y: 3000, code: '1030' },
+];
+
+export interface RigOptions {
+  /** config.json contents (merged over a base that points at the local CAD), or a raw string. */
+  config?: Record<string, unknown> | string;
+  convars?: Record<string, string>;
+  cad?: Parameters<typeof startLocalCad>[0];
+  postals?: boolean;
+}
+
+export async function startRig(options: RigOptions = {}) {
+  const cad = await startLocalCad({ keys: { [API_KEY]: { serverIds: [1] } }, ...options.cad });
+  const fx = new FxServer({
+    convars: options.convars ?? { sonoran911_apiKey: API_KEY },
+  });
+  if (options.postals !== false) {
+    fx.startResource('nearest-postal', {
+      files: { 'new-postals.json': JSON.stringify(POSTALS) },
+      metadata: { postal_file: ['new-postals.json'] },
+    });
+  }
+  const base = { api: { baseUrl: cad.url, timeoutMs: 2_000 } };
+  const configText =
+    typeof options.config === 'string'
+      ? options.config
+      : JSON.stringify(deepMerge(base, options.config ?? {}), null, 2);
+  const server = dist('server.js');
+  const client = dist('client.js');
+  const files = { 'config.json': configText };
+  fx.startResource(RESOURCE, { server, client, files });
+
+  const rig = {
+    fx,
+    cad,
+    /** Console lines of this resource. */
+    log: () => fx.serverLog(RESOURCE).join('\n'),
+    restart: () => fx.restartResource(RESOURCE),
+    async close() {
+      fx.shutdown();
+      await cad.close();
+    },
+  };
+  return rig;
+}
+
+export type Rig = Awaited<ReturnType<typeof startRig>>;
+
+export const bankRobber = {
+  name: 'Jo Bloggs',
+  identifiers: ['license:1a2b3c4d5e', 'discord:998877', 'ip:10.1.2.3'],
+  position: [425.1, -979.2, 30.7] as [number, number, number],
+  heading: 91.6,
+  street: 'Alta St',
+  crossing: 'Integrity Way',
+  zone: { code: 'DOWNT', label: 'Downtown' },
+};
+
+function deepMerge(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev)
+        ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
