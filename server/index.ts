@@ -85,7 +85,7 @@ function main(): void {
       loaded.apiKeySource === 'config.json' ? 'config.json' : `convar ${loaded.apiKeySource}`;
     log.info(
       `ready: ${commands.map((c) => `/${c.name}`).join(', ')} -> CAD server ${config.api.serverId} at ${config.api.baseUrl}` +
-        ` (API key from ${source}), at most ${config.rateLimit.requests} requests per ${config.rateLimit.windowSeconds} s`,
+        ` (API key from ${source}), at most ${config.rateLimit.requests} request(s) per ${config.rateLimit.windowSeconds} s`,
     );
   }
 

@@ -60,7 +60,7 @@ export class Scheduler<M> {
   private timerAt = 0;
   private seq = 0;
   /** A smoothed response time, for the wait estimate players are told. */
-  private latencyMs = 1_000;
+  private latencyMs = 300;
 
   constructor(
     private readonly deps: SchedulerDeps<M>,
