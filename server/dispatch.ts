@@ -1,28 +1,37 @@
 /**
- * The sending half: a Scheduler wired to the CAD transport, with what each outcome means for
- * the caller (a chat line), for other resources (a local event) and for staff (a log line
- * carrying the CAD's detail and trace ids).
+ * The sending half: a Scheduler wired to the CAD transport and the KVP outbox, with what
+ * each outcome means for the caller (a chat line), for other resources (a local event) and
+ * for staff (a log line carrying the CAD's detail and trace ids).
  */
+import { z } from 'zod';
 import type { DispatchCall } from '../shared/contract';
 import { LocalEvents } from '../shared/events';
+import { stableKey } from '../shared/identity';
 import { formatWait } from '../shared/locale';
+import { type KeyValueStore, Outbox } from '../shared/outbox';
 import type { HttpAttempt, Problem } from '../shared/outcome';
 import { type Job, Scheduler, type SchedulerOptions, type Timers } from '../shared/scheduler';
 import type { Logger } from './log';
 import type { Notifier } from './notify';
 import type { World } from './world';
 
-export interface CallMeta {
+/** What the resource remembers about a call's origin; persisted with the call. */
+export const callMetaSchema = z.object({
   /** Server id of the caller, or null for calls no player made. */
-  player: number | null;
-  callerName: string;
-  command: string;
+  player: z.int().nullable(),
+  /** The caller's license (see stableKey): after a restart, ids can belong to someone else. */
+  playerKey: z.string().nullable(),
+  callerName: z.string(),
+  /** The command, or the resource that raised the call. */
+  source: z.string(),
   /** Set once the caller heard their call is delayed, so they hear it once. */
-  toldDelayed?: boolean;
-}
+  toldDelayed: z.boolean().optional(),
+});
+export type CallMeta = z.infer<typeof callMetaSchema>;
 
 export interface DispatchDeps {
   send(call: DispatchCall): Promise<HttpAttempt>;
+  store: KeyValueStore;
   world: World;
   log: Logger;
   notifier: Notifier;
@@ -44,8 +53,14 @@ export function describeProblem(problem: Problem): string {
 
 export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   const { log, notifier, world } = deps;
-  const present = (job: Job<CallMeta>): number | null =>
-    job.meta.player !== null && world.playerExists(job.meta.player) ? job.meta.player : null;
+  const outbox = new Outbox(deps.store, callMetaSchema);
+
+  /** The caller, if still here and still the same person. */
+  const caller = (job: Job<CallMeta>): number | null => {
+    const { player, playerKey } = job.meta;
+    if (player === null || !world.playerExists(player)) return null;
+    return stableKey(world.identifiers(player), String(player)) === playerKey ? player : null;
+  };
 
   const scheduler: Scheduler<CallMeta> = new Scheduler<CallMeta>(
     {
@@ -53,18 +68,21 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       now: deps.now,
       timers: deps.timers,
       random: deps.random,
+      journal: outbox,
       onSettled(job, outcome) {
-        const player = present(job);
+        const player = caller(job);
         if (outcome.type === 'sent') {
           const callId = outcome.callId ?? '?';
           log.info(
-            `call ${job.id} (/${job.meta.command} from ${job.meta.callerName}) created as CAD call #${callId} after ${job.attempts} attempt(s)`,
+            `call ${job.id} (${job.meta.source} from ${job.meta.callerName}) created as CAD call #${callId} after ${job.attempts} attempt(s)`,
           );
           if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
           deps.emitLocal(LocalEvents.callCreated, job.id, outcome.callId, job.call);
           return;
         }
-        log.error(`CAD refused call ${job.id} for good: ${describeProblem(outcome.problem)}`);
+        log.error(
+          `CAD refused call ${job.id} for good, kept as a dead letter (sonoran911 retry ${job.id.slice(0, 8)} to send it again): ${describeProblem(outcome.problem)}`,
+        );
         if (player !== null) notifier.tell(player, 'rejected', { reason: outcome.reason }, 'error');
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
       },
@@ -72,7 +90,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         const why =
           outcome.type === 'retry' ? outcome.reason : `rate limited by the CAD (${outcome.hint})`;
         log.warn(`call ${job.id} not delivered yet (${why}); it stays queued`);
-        const player = present(job);
+        const player = caller(job);
         if (player === null) return;
         if (outcome.type === 'rate-limited') {
           // Another user of the same key spent the budget: the wait is known, say it.
@@ -83,16 +101,30 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         }
       },
       onUnauthorized(job, outcome) {
-        const player = present(job);
+        const player = caller(job);
         if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
         log.error(
-          `THE CAD REFUSED THE API KEY (${describeProblem(outcome.problem)}). Sending is paused and calls stay queued: check sonoran911_apiKey and api.serverId, then restart the resource.`,
+          `THE CAD REFUSED THE API KEY (${describeProblem(outcome.problem)}). Sending is paused and every call stays queued: fix sonoran911_apiKey (or api.serverId), then run "sonoran911 retry all".`,
         );
       },
     },
     options,
   );
-  return scheduler;
+
+  return {
+    scheduler,
+    /** Takes back the calls a previous run left, and says what it found. */
+    restore(): void {
+      const restored = outbox.load();
+      for (const line of restored.corrupt) log.warn(`outbox record set aside: ${line}`);
+      if (restored.pending.length > 0 || restored.dead.length > 0) {
+        log.info(
+          `outbox: ${restored.pending.length} call(s) from before the restart will be sent, ${restored.dead.length} dead letter(s) kept`,
+        );
+      }
+      scheduler.restore(restored);
+    },
+  };
 }
 
 export type Dispatch = ReturnType<typeof createDispatch>;

@@ -1,14 +1,17 @@
 /**
  * Server entry point: the only file with effects at load. It reads the configuration,
- * wires the parts together and binds events; every part lives in its own module.
+ * wires the parts together, takes back the calls a previous run left, and binds events and
+ * the operator command; every part lives in its own module.
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../shared/config-load';
+import { loadConfig, resolveApiKey } from '../shared/config-load';
 import { configSchema } from '../shared/config-schema';
 import { Cooldowns } from '../shared/cooldown';
 import { type CommandsPayload, Events } from '../shared/events';
 import { defaultMessages, type Messages } from '../shared/locale';
+import { runConsole } from './console';
 import { createDispatch } from './dispatch';
+import { resourceKvp } from './kvp';
 import { createLogger } from './log';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
@@ -19,9 +22,10 @@ import { nativeWorld } from './world';
 function main(): void {
   const world = nativeWorld;
   const resource = world.resourceName();
-  const secrets: string[] = [];
-  const log = createLogger(resource, () => secrets);
-  const now = () => performance.now();
+  let apiKey = '';
+  const log = createLogger(resource, () => [apiKey]);
+  // Wall clock, not a monotonic one: send times and pauses are persisted across restarts.
+  const now = () => Date.now();
 
   const loaded = loadConfig({
     fileText: world.loadFile(resource, 'config.json'),
@@ -37,7 +41,7 @@ function main(): void {
   // With a broken file the defaults run with sending refused, so players who type /911
   // hear "unavailable" instead of meeting an unknown command.
   const config = loaded.ok ? loaded.config : configSchema.parse({});
-  secrets.push(config.api.apiKey);
+  apiKey = config.api.apiKey;
 
   const messages: Messages = { ...defaultMessages, ...definedOnly(config.messages) };
   const { commands } = config;
@@ -47,7 +51,8 @@ function main(): void {
 
   const dispatch = createDispatch(
     {
-      send: createTransport(config.api),
+      send: createTransport({ ...config.api, apiKey: () => apiKey }),
+      store: resourceKvp,
       world,
       log,
       notifier,
@@ -64,13 +69,30 @@ function main(): void {
       windowMs: config.rateLimit.windowSeconds * 1000,
       marginMs: config.rateLimit.marginMs,
       ...config.retry,
+      maxQueue: config.queue.maxLength,
+      agingMs: config.queue.agingSeconds * 1000,
+      maxRequestMs: config.api.timeoutMs,
     },
   );
+  const { scheduler } = dispatch;
+  // Calls a previous run accepted go out once there is a key to send them with.
+  let restored = false;
+  const restoreOnce = (): void => {
+    if (restored || !loaded.ok || apiKey === '') return;
+    restored = true;
+    dispatch.restore();
+  };
+  const refreshKey = (): string => {
+    const { key, source } = resolveApiKey(loaded.ok ? loaded.fileApiKey : '', world.convar);
+    apiKey = key;
+    restoreOnce();
+    return source === 'config.json' || source === 'none' ? source : `convar ${source}`;
+  };
 
   const unavailable = (): string | null => {
     if (!loaded.ok) return 'config.json is invalid';
-    if (config.api.apiKey === '') return 'no API key';
-    const pause = dispatch.status().pause;
+    if (apiKey === '') return 'no API key';
+    const pause = scheduler.status().pause;
     if (pause && pause.until === null) return pause.reason;
     return null;
   };
@@ -87,6 +109,7 @@ function main(): void {
       `ready: ${commands.map((c) => `/${c.name}`).join(', ')} -> CAD server ${config.api.serverId} at ${config.api.baseUrl}` +
         ` (API key from ${source}), at most ${config.rateLimit.requests} request(s) per ${config.rateLimit.windowSeconds} s`,
     );
+    restoreOnce();
   }
 
   const postals = createPostals(world, config.postals, log, now);
@@ -120,6 +143,18 @@ function main(): void {
   on('onResourceStart', (name: string) => {
     if (name === config.postals.resource) postals.reload();
   });
+  RegisterCommand(
+    'sonoran911',
+    (caller: number, args: string[]) => {
+      const lines = runConsole({ scheduler, now, refreshKey }, args);
+      if (caller === 0) for (const line of lines) log.info(line);
+      else
+        for (const line of lines)
+          emitNet('chat:addMessage', caller, { args: ['sonoran911', line] });
+    },
+    // Restricted: players need ACE command.sonoran911; the console always may.
+    true,
+  );
   // Clients already connected when this resource (re)starts may have said hello too early.
   emitNet(Events.commands, -1, commandList);
 }

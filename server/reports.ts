@@ -129,15 +129,39 @@ export function createReportHandler(deps: ReportDeps) {
       return;
     }
 
+    const meta: CallMeta = {
+      player,
+      playerKey: stableKey(identifiers, String(player)),
+      callerName,
+      source: `/${command.name}`,
+    };
+    let queued: ReturnType<Dispatch['scheduler']['enqueue']>;
+    try {
+      queued = deps.dispatch.scheduler.enqueue(requestId, built.call, meta);
+    } catch (err) {
+      // The outbox could not write the call: it was not accepted, so say so rather than lose it.
+      log.error(
+        `could not store call ${requestId} (${(err as Error).message}); the caller was told to try again`,
+      );
+      notifier.tell(player, 'unavailable', {}, 'error');
+      return;
+    }
+    if (!queued.ok) {
+      log.warn(`queue full: refused /${command.name} from ${callerName}`);
+      notifier.tell(player, 'queueFull', {}, 'error');
+      return;
+    }
+    // The cooldown starts only for an accepted call: a refused one can be tried again.
     deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
-    const meta: CallMeta = { player, callerName, command: command.name };
-    const { waitMs } = deps.dispatch.enqueue(requestId, built.call, meta);
     stats.accepted++;
     log.info(
       `call ${requestId}: /${command.name} from ${callerName} (${identity?.identifier ?? 'no identifier'}) queued`,
     );
-    if (waitMs >= WAIT_WORTH_TELLING_MS) {
-      notifier.tell(player, 'receivedWait', { wait: formatWait(waitMs, deps.messages) });
+    if (queued.waitMs >= WAIT_WORTH_TELLING_MS) {
+      notifier.tell(player, 'receivedWait', {
+        place: queued.position + 1,
+        wait: formatWait(queued.waitMs, deps.messages),
+      });
     } else {
       notifier.tell(player, 'received');
     }

@@ -7,7 +7,8 @@ import type { HttpAttempt } from '../shared/outcome';
 
 export interface TransportOptions {
   baseUrl: string;
-  apiKey: string;
+  /** Read at every request, so an operator can fix the key without a restart. */
+  apiKey: () => string;
   serverId: number;
   /** Milliseconds before the request is aborted and counted as a timeout. */
   timeoutMs: number;
@@ -26,7 +27,7 @@ export function createTransport(
       const response = await doFetch(url, {
         method: 'POST',
         headers: {
-          Authorization: `Bearer ${options.apiKey}`,
+          Authorization: `Bearer ${options.apiKey()}`,
           'Content-Type': 'application/json',
           Accept: 'application/json, application/problem+json',
         },

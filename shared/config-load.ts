@@ -18,7 +18,14 @@ export interface ConfigSources {
 export type ApiKeySource = 'sonoran911_apiKey' | 'sonoran_apiKey' | 'config.json' | 'none';
 
 export type LoadedConfig =
-  | { ok: true; config: Config; warnings: string[]; apiKeySource: ApiKeySource }
+  | {
+      ok: true;
+      config: Config;
+      warnings: string[];
+      apiKeySource: ApiKeySource;
+      /** The key as written in the file, so convars can be read again later (resolveApiKey). */
+      fileApiKey: string;
+    }
   | { ok: false; errors: string[]; warnings: string[] };
 
 const FILE = 'config.json';
@@ -67,24 +74,18 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   }
 
   const config = result.data;
-  const fromConvar = (['sonoran911_apiKey', 'sonoran_apiKey'] as const).find(
-    (name) => sources.convar(name).trim() !== '',
-  );
-  let apiKeySource: ApiKeySource = 'none';
-  if (fromConvar) {
-    if (config.api.apiKey !== '') {
-      warnings.push(
-        `${FILE} api.apiKey is ignored because the convar ${fromConvar} is set: remove the key from ${FILE}`,
-      );
-    }
-    config.api.apiKey = sources.convar(fromConvar).trim();
-    apiKeySource = fromConvar;
-  } else if (config.api.apiKey !== '') {
-    apiKeySource = 'config.json';
+  const fileApiKey = config.api.apiKey;
+  const { key, source: apiKeySource } = resolveApiKey(fileApiKey, sources.convar);
+  if (apiKeySource !== 'config.json' && apiKeySource !== 'none' && config.api.apiKey !== '') {
+    warnings.push(
+      `${FILE} api.apiKey is ignored because the convar ${apiKeySource} is set: remove the key from ${FILE}`,
+    );
+  } else if (apiKeySource === 'config.json') {
     warnings.push(
       `the API key is stored in ${FILE}: move it to server.cfg as  set sonoran911_apiKey "..."  and remove it from the file`,
     );
   }
+  config.api.apiKey = key;
 
   const serverIdText = sources.convar('sonoran911_serverId').trim();
   if (serverIdText !== '') {
@@ -100,7 +101,19 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     }
     config.api.serverId = id;
   }
-  return { ok: true, config, warnings, apiKeySource };
+  return { ok: true, config, warnings, apiKeySource, fileApiKey };
+}
+
+/** Convars win over the file: our own first, then the one Sonoran's resource uses. */
+export function resolveApiKey(
+  fileKey: string,
+  convar: (name: string) => string,
+): { key: string; source: ApiKeySource } {
+  for (const name of ['sonoran911_apiKey', 'sonoran_apiKey'] as const) {
+    const value = convar(name).trim();
+    if (value !== '') return { key: value, source: name };
+  }
+  return fileKey !== '' ? { key: fileKey, source: 'config.json' } : { key: '', source: 'none' };
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {

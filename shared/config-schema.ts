@@ -97,6 +97,14 @@ export const configSchema = z.strictObject({
       marginMs: wholeNumber('milliseconds', 0, 60_000).default(500),
     })
     .prefault({}),
+  queue: z
+    .strictObject({
+      /** Calls waiting or in flight at most; past it new calls are refused, none is dropped. */
+      maxLength: wholeNumber('a number of calls', 1, 10_000).default(500),
+      /** Every this many seconds of waiting raise a call's priority one step (1 is the most urgent). */
+      agingSeconds: wholeNumber('seconds', 1, 86_400).default(120),
+    })
+    .prefault({}),
   retry: z
     .strictObject({
       /** The first retry after a failure waits up to this long; each next one doubles. */

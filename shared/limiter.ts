@@ -83,13 +83,17 @@ export class RollingLimiter {
     }
   }
 
-  /** Release times for persistence; in-flight requests are saved as released now. */
-  snapshot(now: number): number[] {
+  /**
+   * Release times for persistence. A request still in flight may reach the CAD as late as
+   * its timeout, so it is saved as released at start + `maxRequestMs` + margin: a crash
+   * then cannot make its slot look free too early.
+   */
+  snapshot(now: number, maxRequestMs: number): number[] {
     this.prune(now);
-    return [
-      ...this.released,
-      ...[...this.inFlight.keys()].map(() => now + this.options.marginMs),
-    ].sort((a, b) => a - b);
+    const open = [...this.inFlight.values()].map(
+      (start) => start + maxRequestMs + this.options.marginMs,
+    );
+    return [...this.released, ...open].sort((a, b) => a - b);
   }
 
   restore(releases: readonly number[], now: number): void {

@@ -10,7 +10,9 @@ export const defaultMessages = {
   suggestionParamHelp: 'Describe the emergency and where you are',
   received: 'Your call was received and is being sent to dispatch.',
   receivedWait:
-    'Your call was received. Dispatch lines are busy: it will be sent in about {wait}, please stay on the line.',
+    'Your call was received. Dispatch lines are busy: you are number {place} in line, it will be sent in about {wait}.',
+  queueFull:
+    'Dispatch lines are overloaded and cannot take your call right now. Please try again in a minute.',
   created: 'Dispatch call #{callId} created. Help has been notified.',
   busy: 'Dispatch lines are busy: your call will be sent in about {wait}.',
   delayed:

@@ -1,23 +1,51 @@
 /**
  * Decides what to send and when: the most urgent ready call first (lower priority number,
- * then first come), only while the rolling budget has a free slot, never during a pause.
- * Everything that touches the world (HTTP, clock, timers, randomness) is injected, so tests
- * drive it on a fake clock. Idle means idle: with nothing queued no timer is set.
+ * then first come, with aging so a low-priority call cannot wait forever), only while the
+ * rolling budget has a free slot, never during a pause. Everything that touches the world
+ * (HTTP, clock, timers, randomness, storage) is injected, so tests drive it on a fake clock.
+ * Idle means idle: with nothing queued no timer is set.
  */
 import type { DispatchCall } from './contract';
 import { type LimiterOptions, RollingLimiter } from './limiter';
-import { classify, type HttpAttempt, type Outcome } from './outcome';
+import { classify, type HttpAttempt, type Outcome, type Problem } from './outcome';
 
 export interface Job<M> {
   id: string;
   call: DispatchCall;
   /** Caller data the scheduler carries but never reads (who to tell, for instance). */
   meta: M;
+  /** Wall-clock ms when the call was accepted. */
   enqueuedAt: number;
+  /** Attempts that reached a verdict other than a 429 or a refused key. */
   attempts: number;
   /** Not before this time (backoff after a failed attempt). */
   notBefore: number;
+  /** First come, first served within a priority; survives a restart. */
   seq: number;
+  /** Why the last attempt failed, while the call is stalled; null otherwise. */
+  lastError: string | null;
+}
+
+export interface DeadLetter<M> {
+  job: Job<M>;
+  reason: string;
+  problem: Problem;
+  at: number;
+}
+
+export interface BudgetState {
+  /** Release times of recent requests (see RollingLimiter.snapshot). */
+  releases: number[];
+  /** A pause with an end (a 429); a refused key is not saved: a restart tries the key again. */
+  pause: { until: number; reason: string } | null;
+}
+
+/** Where calls are kept so that none is lost: every method must be durable when it returns. */
+export interface Journal<M> {
+  add(job: Job<M>): void;
+  remove(id: string): void;
+  dead(letter: DeadLetter<M>): void;
+  budget(state: BudgetState): void;
 }
 
 export interface Timers {
@@ -27,34 +55,63 @@ export interface Timers {
 
 export interface SchedulerDeps<M> {
   send(call: DispatchCall, job: Job<M>): Promise<HttpAttempt>;
+  /** Wall-clock milliseconds: times are persisted and must mean the same after a restart. */
   now(): number;
   timers: Timers;
   /** [0, 1), for backoff jitter. */
   random(): number;
-  /** The call is done: created (`sent`) or refused for good (`rejected`). */
+  journal: Journal<M>;
+  /** The call is done: created (`sent`) or refused for good (`rejected`, now a dead letter). */
   onSettled(job: Job<M>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
   /** An attempt failed and the call waits to be tried again. */
   onDelayed(job: Job<M>, outcome: Extract<Outcome, { type: 'retry' | 'rate-limited' }>): void;
-  /** The key was refused; sending stops until `resume()`. Called once per pause. */
+  /** The key was refused; sending stops until `retry`. Called once per such pause. */
   onUnauthorized(job: Job<M>, outcome: Extract<Outcome, { type: 'unauthorized' }>): void;
 }
 
 export interface SchedulerOptions extends LimiterOptions {
-  /** First retry waits up to this long (full jitter). @default 2000 */
+  /** First retry waits up to this long (full jitter); each next one up to twice that. @default 2000 */
   backoffBaseMs: number;
   /** Longest wait between two attempts of one call. @default 300000 */
   backoffMaxMs: number;
+  /** Calls waiting or in flight at most; past it new calls are refused. @default 500 */
+  maxQueue: number;
+  /** Every this many ms of waiting raise a call's priority by one step. @default 120000 */
+  agingMs: number;
+  /** The request timeout: how late an unanswered request may still reach the CAD. */
+  maxRequestMs: number;
 }
 
 export interface Pause {
+  /** null: until an operator says `retry`. */
   until: number | null;
   reason: string;
+}
+
+export type EnqueueResult =
+  | { ok: true; position: number; waitMs: number }
+  | { ok: false; reason: 'full' };
+
+export interface SchedulerStatus {
+  queued: number;
+  inFlight: number;
+  /** Queued calls whose last attempt failed and that wait for a retry. */
+  stalled: number;
+  deadLetters: number;
+  usedInWindow: number;
+  requestsPerWindow: number;
+  windowMs: number;
+  /** ms until the next send is due; 0 when one could go now; null when nothing is waiting. */
+  nextSendInMs: number | null;
+  pause: Pause | null;
+  oldestWaitingMs: number | null;
 }
 
 export class Scheduler<M> {
   private readonly limiter: RollingLimiter;
   private readonly queue: Job<M>[] = [];
   private readonly inFlight = new Map<string, Job<M>>();
+  private readonly dead = new Map<string, DeadLetter<M>>();
   private pause: Pause | null = null;
   private timer: unknown = null;
   private timerAt = 0;
@@ -69,8 +126,30 @@ export class Scheduler<M> {
     this.limiter = new RollingLimiter(options);
   }
 
-  /** Queues a call and returns its place (0 = next) and an estimate of when it starts. */
-  enqueue(id: string, call: DispatchCall, meta: M): { position: number; waitMs: number } {
+  /** Takes back what the journal kept across a restart, then starts sending. */
+  restore(saved: { pending: Job<M>[]; dead: DeadLetter<M>[]; budget: BudgetState | null }): void {
+    const now = this.deps.now();
+    for (const job of saved.pending) {
+      // Backoff from before the restart is forgotten: the restart itself took time.
+      this.queue.push({ ...job, notBefore: now });
+      this.seq = Math.max(this.seq, job.seq + 1);
+    }
+    for (const letter of saved.dead) {
+      this.dead.set(letter.job.id, letter);
+      this.seq = Math.max(this.seq, letter.job.seq + 1);
+    }
+    if (saved.budget) {
+      this.limiter.restore(saved.budget.releases, now);
+      if (saved.budget.pause && saved.budget.pause.until > now)
+        this.pause = { ...saved.budget.pause };
+    }
+    this.pump();
+  }
+
+  /** Queues a call durably and returns its place (0 = next) and when it should start. */
+  enqueue(id: string, call: DispatchCall, meta: M): EnqueueResult {
+    if (this.queue.length + this.inFlight.size >= this.options.maxQueue)
+      return { ok: false, reason: 'full' };
     const now = this.deps.now();
     const job: Job<M> = {
       id,
@@ -80,34 +159,90 @@ export class Scheduler<M> {
       attempts: 0,
       notBefore: now,
       seq: this.seq++,
+      lastError: null,
     };
+    // Durable before anyone is told it was received; a throw here means nothing was accepted.
+    this.deps.journal.add(job);
     this.queue.push(job);
-    const position = this.queue.filter((j) => j !== job && this.before(j, job)).length;
+    const position = this.queue.filter((j) => j !== job && this.before(j, job, now)).length;
     const waitMs = this.estimate(position, now);
     this.pump();
-    return { position, waitMs };
+    return { ok: true, position, waitMs };
   }
 
-  /** Lifts a pause (after an operator fixed the key, for instance). */
-  resume(): void {
-    this.pause = null;
-    this.pump();
-  }
-
-  status(): {
-    queued: number;
-    inFlight: number;
-    usedInWindow: number;
-    nextSendInMs: number | null;
-    pause: Pause | null;
-  } {
+  /**
+   * Puts dead letters back in the queue (`id` or every one with 'all') and lifts a pause, as
+   * after an operator fixed the key. Returns how many dead letters were re-queued.
+   */
+  retry(id: string | 'all'): number {
+    const letters =
+      id === 'all' ? [...this.dead.values()] : [this.dead.get(id)].filter((l) => l !== undefined);
     const now = this.deps.now();
+    for (const { job } of letters) {
+      this.dead.delete(job.id);
+      const again = { ...job, attempts: 0, notBefore: now, lastError: null };
+      this.deps.journal.add(again);
+      this.queue.push(again);
+    }
+    if (id === 'all' || letters.length > 0) this.pause = null;
+    this.saveBudget(now);
+    this.pump();
+    return letters.length;
+  }
+
+  /** Removes a queued call or a dead letter for good. A call in flight cannot be recalled. */
+  drop(id: string): 'dropped' | 'in-flight' | 'unknown' {
+    if (this.inFlight.has(id)) return 'in-flight';
+    const index = this.queue.findIndex((j) => j.id === id);
+    if (index < 0 && !this.dead.has(id)) return 'unknown';
+    if (index >= 0) this.queue.splice(index, 1);
+    this.dead.delete(id);
+    this.deps.journal.remove(id);
+    this.pump();
+    return 'dropped';
+  }
+
+  /** Ids of queued, in-flight and dead calls that start with `prefix`, for operators. */
+  find(prefix: string): string[] {
+    const ids = [...this.queue.map((j) => j.id), ...this.inFlight.keys(), ...this.dead.keys()];
+    return ids.filter((id) => id.startsWith(prefix));
+  }
+
+  deadLetters(): DeadLetter<M>[] {
+    return [...this.dead.values()];
+  }
+
+  waiting(): Job<M>[] {
+    const now = this.deps.now();
+    return [...this.queue].sort((a, b) => (this.before(a, b, now) ? -1 : 1));
+  }
+
+  status(): SchedulerStatus {
+    const now = this.deps.now();
+    const stalled = this.queue.filter((j) => j.lastError !== null).length;
+    let nextSendInMs: number | null = null;
+    if (this.queue.length > 0) {
+      nextSendInMs =
+        this.timer === null ? (this.pause ? null : 0) : Math.max(0, this.timerAt - now);
+    }
+    const oldest = this.queue.reduce(
+      (min, j) => Math.min(min, j.enqueuedAt),
+      Number.POSITIVE_INFINITY,
+    );
     return {
       queued: this.queue.length,
       inFlight: this.inFlight.size,
+      stalled,
+      deadLetters: this.dead.size,
       usedInWindow: this.limiter.used(now),
-      nextSendInMs: this.timer === null ? null : Math.max(0, this.timerAt - now),
-      pause: this.pause,
+      requestsPerWindow: this.options.requests,
+      windowMs: this.options.windowMs,
+      nextSendInMs,
+      pause:
+        this.pause && (this.pause.until === null || this.pause.until > now)
+          ? { ...this.pause }
+          : null,
+      oldestWaitingMs: Number.isFinite(oldest) ? now - oldest : null,
     };
   }
 
@@ -116,9 +251,15 @@ export class Scheduler<M> {
     return Math.max(pausedFor, this.limiter.estimateStartMs(position, now, this.latencyMs));
   }
 
-  /** Lower priority number first; first come within a priority. */
-  private before(a: Job<M>, b: Job<M>): boolean {
-    return a.call.priority !== b.call.priority ? a.call.priority < b.call.priority : a.seq < b.seq;
+  /** Lower effective priority first, aging included; first come within a priority. */
+  private before(a: Job<M>, b: Job<M>, now: number): boolean {
+    const pa = this.effectivePriority(a, now);
+    const pb = this.effectivePriority(b, now);
+    return pa !== pb ? pa < pb : a.seq < b.seq;
+  }
+
+  private effectivePriority(job: Job<M>, now: number): number {
+    return job.call.priority - Math.floor(Math.max(0, now - job.enqueuedAt) / this.options.agingMs);
   }
 
   private pump(): void {
@@ -130,21 +271,27 @@ export class Scheduler<M> {
     if (this.pause) {
       if (this.pause.until === null) return;
       if (this.pause.until > now) {
-        this.wakeAt(this.pause.until, now);
+        if (this.queue.length > 0) this.wakeAt(this.pause.until, now);
         return;
       }
       this.pause = null;
     }
+    let started = false;
     while (this.limiter.canSend(now)) {
       const job = this.nextReady(now);
       if (!job) break;
       this.start(job, now);
+      started = true;
     }
+    if (started) this.saveBudget(now);
     if (this.queue.length === 0) return;
     const slotAt = this.limiter.nextFreeAt(now);
     // No slot until a response arrives: finishing it pumps again, no timer needed.
     if (slotAt === null) return;
-    const readyAt = Math.min(...this.queue.map((j) => j.notBefore));
+    const readyAt = this.queue.reduce(
+      (min, j) => Math.min(min, j.notBefore),
+      Number.POSITIVE_INFINITY,
+    );
     this.wakeAt(Math.max(slotAt, readyAt), now);
   }
 
@@ -164,13 +311,12 @@ export class Scheduler<M> {
     for (let i = 0; i < this.queue.length; i++) {
       const job = this.queue[i]!;
       if (job.notBefore > now) continue;
-      if (best < 0 || this.before(job, this.queue[best]!)) best = i;
+      if (best < 0 || this.before(job, this.queue[best]!, now)) best = i;
     }
     return best < 0 ? null : this.queue.splice(best, 1)[0]!;
   }
 
   private start(job: Job<M>, now: number): void {
-    job.attempts++;
     this.limiter.begin(job.id, now);
     this.inFlight.set(job.id, job);
     let attempt: Promise<HttpAttempt>;
@@ -188,48 +334,71 @@ export class Scheduler<M> {
     const now = this.deps.now();
     this.limiter.end(job.id, now);
     this.inFlight.delete(job.id);
-    this.latencyMs = 0.8 * this.latencyMs + 0.2 * (now - startedAt);
+    this.latencyMs = 0.8 * this.latencyMs + 0.2 * Math.max(0, now - startedAt);
     const outcome = classify(attempt, { now, windowMs: this.options.windowMs });
     switch (outcome.type) {
       case 'sent':
-      case 'rejected':
+        job.attempts++;
+        this.deps.journal.remove(job.id);
         this.deps.onSettled(job, outcome);
         break;
+      case 'rejected': {
+        job.attempts++;
+        const letter: DeadLetter<M> = {
+          job,
+          reason: outcome.reason,
+          problem: outcome.problem,
+          at: now,
+        };
+        this.dead.set(job.id, letter);
+        this.deps.journal.dead(letter);
+        this.deps.onSettled(job, outcome);
+        break;
+      }
       case 'rate-limited': {
         // Someone else spends this key's budget too: stop everything, not just this call,
         // and do not count it as a failed attempt.
-        job.attempts--;
-        const until = now + outcome.waitMs;
         if (this.pause?.until !== null) {
-          this.pause = {
-            until: Math.max(until, this.pause?.until ?? 0),
-            reason: 'rate limited by the CAD',
-          };
+          const until = Math.max(now + outcome.waitMs, this.pause?.until ?? 0);
+          this.pause = { until, reason: `rate limited by the CAD (${outcome.hint})` };
         }
         this.queue.push(job);
         this.deps.onDelayed(job, outcome);
         break;
       }
       case 'retry': {
+        job.attempts++;
         const cap = Math.min(
           this.options.backoffMaxMs,
           this.options.backoffBaseMs * 2 ** (job.attempts - 1),
         );
         job.notBefore = now + Math.floor(this.deps.random() * cap);
+        job.lastError = outcome.reason;
         this.queue.push(job);
         this.deps.onDelayed(job, outcome);
         break;
       }
       case 'unauthorized': {
-        job.attempts--;
         this.queue.push(job);
-        // Say it once per pause, not once per queued call.
+        // Said once per pause, not once per queued call.
         const first = this.pause?.until !== null;
         this.pause = { until: null, reason: `the CAD refused the API key: ${outcome.reason}` };
         if (first) this.deps.onUnauthorized(job, outcome);
         break;
       }
     }
+    this.saveBudget(now);
     this.pump();
+  }
+
+  private saveBudget(now: number): void {
+    const pause =
+      this.pause && this.pause.until !== null
+        ? { until: this.pause.until, reason: this.pause.reason }
+        : null;
+    this.deps.journal.budget({
+      releases: this.limiter.snapshot(now, this.options.maxRequestMs),
+      pause,
+    });
   }
 }

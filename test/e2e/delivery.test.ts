@@ -36,7 +36,9 @@ describe('delivery under limits and faults', () => {
     expect(rig.cad.count429).toBe(0);
     expect(rig.cad.maxInAnyWindow(API_KEY)).toBe(2);
     expect(said(players[0]!, /being sent to dispatch/)).toBe(true);
-    expect(said(players[3]!, /busy: it will be sent in about [5-7] s/)).toBe(true);
+    expect(
+      said(players[3]!, /busy: you are number 2 in line, it will be sent in about [5-7] s/),
+    ).toBe(true);
   }, 15_000);
 
   it('urgent calls overtake queued non-emergency ones', async () => {

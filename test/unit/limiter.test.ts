@@ -53,11 +53,15 @@ describe('RollingLimiter', () => {
     l.begin('a', 0);
     l.end('a', 100);
     l.begin('b', 200);
-    const saved = l.snapshot(300);
-    expect(saved).toEqual([600, 800]);
+    const saved = l.snapshot(300, 15_000);
+    // 'b' is unanswered: it may still reach the CAD up to its 15 s timeout.
+    expect(saved).toEqual([600, 200 + 15_000 + 500]);
     const again = make(2, 500);
     again.restore(saved, 1_000);
     expect(again.canSend(1_000)).toBe(false);
     expect(again.nextFreeAt(1_000)).toBe(600 + W);
+    expect(again.canSend(600 + W)).toBe(true);
+    again.begin('c', 600 + W);
+    expect(again.nextFreeAt(600 + W)).toBe(15_700 + W);
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { DispatchCall } from '../../shared/contract';
+import { MemoryStore, Outbox } from '../../shared/outbox';
 import type { HttpAttempt } from '../../shared/outcome';
-import { Scheduler } from '../../shared/scheduler';
+import { Scheduler, type SchedulerOptions } from '../../shared/scheduler';
 import { FakeClock } from '../support/clock';
 
 const W = 60_000;
@@ -25,29 +27,45 @@ const ok = (callId: number): HttpAttempt => ({
   body: `{"callId":${callId}}`,
 });
 
+interface RigOptions {
+  latency?: number;
+  requests?: number;
+  clock?: FakeClock;
+  store?: MemoryStore;
+  /** Arrival times shared across restarts, as the CAD would see them. */
+  arrivals?: number[];
+  options?: Partial<SchedulerOptions>;
+}
+
 /** A scheduler against a simulated CAD that answers after `latency` ms of fake time. */
-function rig(
-  respond: (c: DispatchCall, n: number) => HttpAttempt,
-  opts: { latency?: number; requests?: number } = {},
-) {
-  const clock = new FakeClock();
+function rig(respond: (c: DispatchCall, n: number) => HttpAttempt, opts: RigOptions = {}) {
+  const clock = opts.clock ?? new FakeClock();
+  const store = opts.store ?? new MemoryStore();
   const latency = opts.latency ?? 100;
-  const arrivals: number[] = [];
+  const arrivals = opts.arrivals ?? [];
   const settled: { title: string; type: string; at: number }[] = [];
   const delayed: string[] = [];
   let unauthorized = 0;
   let n = 0;
+  // After crash() this scheduler is dead: no answer reaches it and none of its timers fire.
+  let crashed = false;
+  const timers = {
+    set: (fn: () => void, ms: number) => clock.timers_.set(() => crashed || fn(), ms),
+    clear: clock.timers_.clear,
+  };
+  const outbox = new Outbox(store, z.null());
   const s = new Scheduler<null>(
     {
       send: (c) => {
         // The CAD counts a request somewhere between send and response: take the worst case.
         arrivals.push(clock.now() + latency);
         const answer = respond(c, n++);
-        return new Promise((resolve) => clock.timers_.set(() => resolve(answer), latency));
+        return new Promise((resolve) => timers.set(() => resolve(answer), latency));
       },
       now: clock.now,
-      timers: clock.timers_,
+      timers,
       random: () => 0.5,
+      journal: outbox,
       onSettled: (job, o) => settled.push({ title: job.call.title, type: o.type, at: clock.now() }),
       onDelayed: (job, o) => delayed.push(`${job.call.title}:${o.type}`),
       onUnauthorized: () => unauthorized++,
@@ -58,17 +76,41 @@ function rig(
       marginMs: 500,
       backoffBaseMs: 2_000,
       backoffMaxMs: 300_000,
+      maxQueue: 500,
+      agingMs: 120_000,
+      maxRequestMs: 15_000,
+      ...opts.options,
     },
   );
   const maxInWindow = () =>
     Math.max(0, ...arrivals.map((t) => arrivals.filter((u) => u > t - W && u <= t).length));
-  return { clock, s, arrivals, settled, delayed, maxInWindow, unauthorized: () => unauthorized };
+  const add = (id: string, c: DispatchCall) => {
+    const result = s.enqueue(id, c, null);
+    if (!result.ok) throw new Error(result.reason);
+    return result;
+  };
+  const crash = () => {
+    crashed = true;
+  };
+  return {
+    clock,
+    store,
+    outbox,
+    s,
+    add,
+    crash,
+    arrivals,
+    settled,
+    delayed,
+    maxInWindow,
+    unauthorized: () => unauthorized,
+  };
 }
 
 describe('Scheduler', () => {
   it('sends a burst as fast as the window allows and never more than the limit', async () => {
     const r = rig((_, n) => ok(n));
-    for (let i = 0; i < 45; i++) r.s.enqueue(`c${i}`, call(1, `c${i}`), null);
+    for (let i = 0; i < 45; i++) r.add(`c${i}`, call(1, `c${i}`));
     await r.clock.advance(10 * W);
     expect(r.settled).toHaveLength(45);
     expect(r.maxInWindow()).toBe(20);
@@ -83,19 +125,19 @@ describe('Scheduler', () => {
 
   it('sends urgent calls first and keeps first-come order within a priority', async () => {
     const r = rig((_, n) => ok(n), { requests: 1 });
-    r.s.enqueue('a', call(3, 'low-1'), null);
-    r.s.enqueue('b', call(3, 'low-2'), null);
-    r.s.enqueue('c', call(1, 'urgent'), null);
-    r.s.enqueue('d', call(2, 'medium'), null);
+    r.add('a', call(3, 'low-1'));
+    r.add('b', call(3, 'low-2'));
+    r.add('c', call(1, 'urgent'));
+    r.add('d', call(2, 'medium'));
     await r.clock.advance(5 * W);
     expect(r.settled.map((s) => s.title)).toEqual(['low-1', 'urgent', 'medium', 'low-2']);
   });
 
   it('tells a new call its place and an honest wait', async () => {
     const r = rig((_, n) => ok(n), { requests: 2 });
-    expect(r.s.enqueue('a', call(), null)).toEqual({ position: 0, waitMs: 0 });
-    expect(r.s.enqueue('b', call(), null)).toEqual({ position: 0, waitMs: 0 });
-    const third = r.s.enqueue('c', call(), null);
+    expect(r.add('a', call())).toEqual({ ok: true, position: 0, waitMs: 0 });
+    expect(r.add('b', call())).toEqual({ ok: true, position: 0, waitMs: 0 });
+    const third = r.add('c', call());
     expect(third.position).toBe(0);
     expect(third.waitMs).toBeGreaterThanOrEqual(W);
     expect(third.waitMs).toBeLessThan(W + 3_000);
@@ -110,10 +152,10 @@ describe('Scheduler', () => {
         ? { kind: 'response', status: 429, headers: { 'retry-after': '30' }, body: '' }
         : ok(n),
     );
-    r.s.enqueue('a', call(1, 'a'), null);
+    r.add('a', call(1, 'a'));
     await r.clock.advance(1_000);
     expect(r.delayed).toEqual(['a:rate-limited']);
-    r.s.enqueue('b', call(1, 'b'), null);
+    r.add('b', call(1, 'b'));
     await r.clock.advance(28_000);
     expect(r.arrivals).toHaveLength(1);
     await r.clock.advance(2_000);
@@ -125,7 +167,7 @@ describe('Scheduler', () => {
     const r = rig((_, n) =>
       n < failures ? { kind: 'response', status: 503, headers: {}, body: '' } : ok(7),
     );
-    r.s.enqueue('a', call(1, 'a'), null);
+    r.add('a', call(1, 'a'));
     await r.clock.advance(10 * W);
     expect(r.settled).toEqual([{ title: 'a', type: 'sent', at: expect.any(Number) }]);
     const gaps = r.arrivals.slice(1).map((t, i) => t - r.arrivals[i]!);
@@ -139,8 +181,8 @@ describe('Scheduler', () => {
         ? { kind: 'response', status: 400, headers: {}, body: '{"detail":"nope"}' }
         : ok(1),
     );
-    r.s.enqueue('a', call(1, 'bad'), null);
-    r.s.enqueue('b', call(1, 'good'), null);
+    r.add('a', call(1, 'bad'));
+    r.add('b', call(1, 'good'));
     await r.clock.advance(1_000);
     expect(r.settled.map((s) => `${s.title}:${s.type}`)).toEqual(['bad:rejected', 'good:sent']);
   });
@@ -153,16 +195,170 @@ describe('Scheduler', () => {
         requests: 5,
       },
     );
-    r.s.enqueue('a', call(1, 'a'), null);
-    r.s.enqueue('b', call(1, 'b'), null);
+    r.add('a', call(1, 'a'));
+    r.add('b', call(1, 'b'));
     await r.clock.advance(10 * W);
     expect(r.unauthorized()).toBe(1);
     expect(r.s.status()).toMatchObject({ queued: 2, inFlight: 0, pause: { until: null } });
     // Paused forever means no timer is running.
     expect(r.clock.pending()).toBe(0);
     keyFixed = true;
-    r.s.resume();
+    r.s.retry('all');
     await r.clock.advance(1_000);
     expect(r.settled.map((s) => s.title)).toEqual(['a', 'b']);
+  });
+});
+
+describe('Scheduler durability and operations', () => {
+  it('writes a call before enqueue returns and deletes it only once created', async () => {
+    const r = rig(() => ok(1));
+    r.add('a', call(1, 'a'));
+    expect(r.store.keys('outbox:call:')).toEqual(['outbox:call:a']);
+    expect(r.store.map.get('outbox:call:a')).toContain('"state":"pending"');
+    await r.clock.advance(1_000);
+    expect(r.settled).toHaveLength(1);
+    expect(r.store.keys('outbox:call:')).toEqual([]);
+  });
+
+  it('refuses new calls past maxQueue and never drops an accepted one', async () => {
+    const r = rig(() => ok(1), { requests: 1, options: { maxQueue: 3 } });
+    for (const id of ['a', 'b', 'c']) r.add(id, call(1, id));
+    expect(r.s.enqueue('d', call(1, 'd'), null)).toEqual({ ok: false, reason: 'full' });
+    await r.clock.advance(4 * W);
+    expect(r.settled.map((x) => x.title)).toEqual(['a', 'b', 'c']);
+    expect(r.s.enqueue('e', call(1, 'e'), null).ok).toBe(true);
+  });
+
+  it('ages a waiting low-priority call so a stream of urgent calls cannot starve it', async () => {
+    const run = async (agingMs: number) => {
+      const r = rig(() => ok(1), { requests: 1, options: { agingMs } });
+      r.add('first', call(1, 'first'));
+      r.add('low', call(3, 'low'));
+      // One new urgent call per window, each arriving just before a slot frees.
+      for (let k = 1; k <= 6; k++) {
+        await r.clock.advance(W * k - r.clock.now());
+        r.add(`u${k}`, call(1, `u${k}`));
+      }
+      await r.clock.advance(10 * W);
+      return r.settled.map((x) => x.title);
+    };
+    expect(await run(60_000)).toEqual(['first', 'u1', 'low', 'u2', 'u3', 'u4', 'u5', 'u6']);
+    // Without aging (an hour per step) the low call waits for the whole stream.
+    expect((await run(3_600_000)).at(-1)).toBe('low');
+  });
+
+  it('survives a restart: nothing lost and no burst past the window', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    const arrivals: number[] = [];
+    const before = rig(() => ok(1), { clock, store, arrivals, requests: 5 });
+    for (let i = 0; i < 12; i++) before.add(`c${i}`, call(1, `c${i}`));
+    await clock.advance(50);
+    // Crash with 5 requests in flight and 7 waiting.
+    before.crash();
+    const after = rig(() => ok(2), { clock, store, arrivals, requests: 5 });
+    after.s.restore(after.outbox.load());
+    await clock.advance(5 * W);
+    const delivered = new Set([...before.settled, ...after.settled].map((x) => x.title));
+    expect(delivered.size).toBe(12);
+    // At-least-once: only the 5 that were in flight may be sent twice.
+    expect(arrivals.length).toBeLessThanOrEqual(12 + 5);
+    const maxInWindow = Math.max(
+      ...arrivals.map((t) => arrivals.filter((u) => u > t - W && u <= t).length),
+    );
+    expect(maxInWindow).toBeLessThanOrEqual(5);
+    expect(store.keys('outbox:call:')).toEqual([]);
+  });
+
+  it('keeps a 429 pause across a restart', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    const first = rig(
+      () => ({ kind: 'response', status: 429, headers: { 'retry-after': '40' }, body: '' }),
+      {
+        clock,
+        store,
+      },
+    );
+    first.add('a', call(1, 'a'));
+    await clock.advance(1_000);
+    const second = rig(() => ok(1), { clock, store });
+    second.s.restore(second.outbox.load());
+    expect(second.s.status().pause?.reason).toMatch(/rate limited/);
+    await clock.advance(30_000);
+    expect(second.settled).toHaveLength(0);
+    await clock.advance(15_000);
+    expect(second.settled.map((x) => x.title)).toEqual(['a']);
+  });
+
+  it('sets a corrupt record aside and still starts', () => {
+    const store = new MemoryStore();
+    store.set(
+      'outbox:call:good',
+      JSON.stringify({
+        v: 1,
+        state: 'pending',
+        job: {
+          id: 'good',
+          call: call(1, 'good'),
+          meta: null,
+          enqueuedAt: 0,
+          attempts: 0,
+          notBefore: 0,
+          seq: 3,
+          lastError: null,
+        },
+      }),
+    );
+    store.set('outbox:call:broken', '{"v":1,"state":"pending","job":');
+    store.set('outbox:call:future', JSON.stringify({ v: 2, state: 'pending' }));
+    store.set('outbox:budget', 'garbage');
+    const restored = new Outbox(store, z.null()).load();
+    expect(restored.pending.map((j) => j.id)).toEqual(['good']);
+    expect(restored.corrupt).toHaveLength(2);
+    expect(restored.budget).toBeNull();
+    expect(store.keys('outbox:corrupt:').sort()).toEqual([
+      'outbox:corrupt:broken',
+      'outbox:corrupt:future',
+    ]);
+    expect(store.keys('outbox:call:')).toEqual(['outbox:call:good']);
+  });
+
+  it('keeps refused calls as dead letters that an operator can retry or drop', async () => {
+    let accept = false;
+    const r = rig((c) =>
+      accept
+        ? ok(9)
+        : { kind: 'response', status: 422, headers: {}, body: `{"detail":"bad ${c.title}"}` },
+    );
+    r.add('a', call(1, 'a'));
+    r.add('b', call(1, 'b'));
+    await r.clock.advance(1_000);
+    expect(r.s.deadLetters().map((d) => d.reason)).toEqual(['bad a', 'bad b']);
+    expect(r.s.status().deadLetters).toBe(2);
+    // Dead letters survive a restart too.
+    expect(r.outbox.load().dead.map((d) => d.job.id)).toEqual(['a', 'b']);
+    expect(r.s.drop('b')).toBe('dropped');
+    expect(r.s.drop('b')).toBe('unknown');
+    accept = true;
+    expect(r.s.retry('a')).toBe(1);
+    await r.clock.advance(1_000);
+    expect(r.settled.filter((x) => x.type === 'sent').map((x) => x.title)).toEqual(['a']);
+    expect(r.store.keys('outbox:call:')).toEqual([]);
+  });
+
+  it('shows a failing call as stalled and sets no timer at all when idle', async () => {
+    let up = false;
+    const r = rig(() => (up ? ok(1) : { kind: 'timeout' }));
+    r.add('a', call(1, 'a'));
+    await r.clock.advance(500);
+    expect(r.s.status()).toMatchObject({ queued: 1, stalled: 1, inFlight: 0 });
+    up = true;
+    await r.clock.advance(10 * W);
+    expect(r.s.status()).toMatchObject({ queued: 0, stalled: 0, nextSendInMs: null });
+    const fired = r.clock.fired;
+    await r.clock.advance(10 * W);
+    expect(r.clock.fired - fired).toBe(0);
+    expect(r.clock.pending()).toBe(0);
   });
 });

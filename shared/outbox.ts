@@ -1,0 +1,145 @@
+/**
+ * The durable side of the queue: one key-value record per accepted call, written before the
+ * caller is told anything and deleted only after the CAD created it. Records carry a
+ * version and are validated when read back; one that does not parse is set aside under
+ * another key and reported, so a bad record can never stop the resource from starting.
+ */
+import { z } from 'zod';
+import { dispatchCallSchema } from './contract';
+import type { BudgetState, DeadLetter, Job, Journal } from './scheduler';
+
+/** The subset of resource KVP the outbox needs; a Map does for tests. */
+export interface KeyValueStore {
+  get(key: string): string | null;
+  /** Must be durable when it returns (SetResourceKvp, not the NoSync variant). */
+  set(key: string, value: string): void;
+  delete(key: string): void;
+  keys(prefix: string): string[];
+}
+
+const CALL = 'outbox:call:';
+const CORRUPT = 'outbox:corrupt:';
+const BUDGET = 'outbox:budget';
+const VERSION = 1;
+
+const problemSchema = z.object({
+  status: z.number().optional(),
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  traceId: z.string().optional(),
+  requestId: z.string().optional(),
+});
+
+const budgetSchema = z.object({
+  v: z.literal(VERSION),
+  releases: z.array(z.number().finite()).max(10_000),
+  pause: z.object({ until: z.number().finite(), reason: z.string() }).nullable(),
+});
+
+export interface Restored<M> {
+  pending: Job<M>[];
+  dead: DeadLetter<M>[];
+  budget: BudgetState | null;
+  /** One line per record that was set aside. */
+  corrupt: string[];
+}
+
+export class Outbox<M> implements Journal<M> {
+  private readonly recordSchema;
+
+  constructor(
+    private readonly store: KeyValueStore,
+    metaSchema: z.ZodType<M>,
+  ) {
+    this.recordSchema = z.object({
+      v: z.literal(VERSION),
+      state: z.enum(['pending', 'dead']),
+      job: z.object({
+        id: z.string().min(1).max(100),
+        call: dispatchCallSchema,
+        meta: metaSchema,
+        enqueuedAt: z.number().finite(),
+        attempts: z.int().min(0),
+        notBefore: z.number().finite(),
+        seq: z.int().min(0),
+        lastError: z.string().nullable(),
+      }),
+      dead: z
+        .object({ reason: z.string(), problem: problemSchema, at: z.number().finite() })
+        .optional(),
+    });
+  }
+
+  add(job: Job<M>): void {
+    this.store.set(CALL + job.id, JSON.stringify({ v: VERSION, state: 'pending', job }));
+  }
+
+  remove(id: string): void {
+    this.store.delete(CALL + id);
+  }
+
+  dead(letter: DeadLetter<M>): void {
+    const { job, ...dead } = letter;
+    this.store.set(CALL + job.id, JSON.stringify({ v: VERSION, state: 'dead', job, dead }));
+  }
+
+  budget(state: BudgetState): void {
+    this.store.set(BUDGET, JSON.stringify({ v: VERSION, ...state }));
+  }
+
+  load(): Restored<M> {
+    const restored: Restored<M> = { pending: [], dead: [], budget: null, corrupt: [] };
+    for (const key of this.store.keys(CALL)) {
+      const raw = this.store.get(key);
+      if (raw === null) continue;
+      const parsed = this.recordSchema.safeParse(safeJson(raw));
+      if (!parsed.success) {
+        const why = parsed.error.issues[0];
+        const where = why && why.path.length > 0 ? ` at ${why.path.join('.')}` : '';
+        this.store.set(CORRUPT + key.slice(CALL.length), raw);
+        this.store.delete(key);
+        restored.corrupt.push(
+          `${key}: ${why?.message ?? 'unreadable'}${where}; kept as ${CORRUPT}${key.slice(CALL.length)}`,
+        );
+        continue;
+      }
+      const { state, job, dead } = parsed.data;
+      const typed = job as Job<M>;
+      if (state === 'dead')
+        restored.dead.push({ job: typed, ...(dead ?? { reason: 'unknown', problem: {}, at: 0 }) });
+      else restored.pending.push(typed);
+    }
+    restored.pending.sort((a, b) => a.seq - b.seq);
+    const budget = budgetSchema.safeParse(safeJson(this.store.get(BUDGET) ?? 'null'));
+    if (budget.success)
+      restored.budget = { releases: budget.data.releases, pause: budget.data.pause };
+    return restored;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A KeyValueStore over a Map, for tests and the benchmark. */
+export class MemoryStore implements KeyValueStore {
+  readonly map = new Map<string, string>();
+  writes = 0;
+  get(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  set(key: string, value: string): void {
+    this.writes++;
+    this.map.set(key, value);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  keys(prefix: string): string[] {
+    return [...this.map.keys()].filter((k) => k.startsWith(prefix));
+  }
+}
