@@ -143,6 +143,9 @@ function main(): void {
   on('onResourceStart', (name: string) => {
     if (name === config.postals.resource) postals.reload();
   });
+  on('onResourceStop', (name: string) => {
+    if (name === resource) scheduler.stop();
+  });
   RegisterCommand(
     'sonoran911',
     (caller: number, args: string[]) => {

@@ -116,6 +116,7 @@ export class Scheduler<M> {
   private timer: unknown = null;
   private timerAt = 0;
   private seq = 0;
+  private stopped = false;
   /** A smoothed response time, for the wait estimate players are told. */
   private latencyMs = 300;
 
@@ -144,6 +145,17 @@ export class Scheduler<M> {
         this.pause = { ...saved.budget.pause };
     }
     this.pump();
+  }
+
+  /**
+   * Stops for good (the resource is stopping): no timer stays behind, and answers that
+   * arrive later change nothing, so their calls stay pending in the journal and go out
+   * again after the restart (at-least-once).
+   */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.deps.timers.clear(this.timer);
+    this.timer = null;
   }
 
   /** Queues a call durably and returns its place (0 = next) and when it should start. */
@@ -263,6 +275,7 @@ export class Scheduler<M> {
   }
 
   private pump(): void {
+    if (this.stopped) return;
     if (this.timer !== null) {
       this.deps.timers.clear(this.timer);
       this.timer = null;
@@ -331,6 +344,7 @@ export class Scheduler<M> {
   }
 
   private finish(job: Job<M>, startedAt: number, attempt: HttpAttempt): void {
+    if (this.stopped) return;
     const now = this.deps.now();
     this.limiter.end(job.id, now);
     this.inFlight.delete(job.id);

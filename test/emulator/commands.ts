@@ -16,6 +16,10 @@ export class Commands {
   }
 
   /** The chat box: `/cmd ...` runs a command, anything else is a chat message. */
+  clientHas(player: Player, name: string): boolean {
+    return findCommand(this.k.clientContexts(player), name.toLowerCase()) !== undefined;
+  }
+
   playerTyped(player: Player, text: string): void {
     if (!player.connected) return;
     if (text.startsWith('/')) {

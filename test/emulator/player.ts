@@ -67,6 +67,11 @@ export class Player {
     this.kernel.commands.playerTyped(this, text);
   }
 
+  /** Whether one of this player's client runtimes has registered `/name` right now. */
+  hasClientCommand(name: string): boolean {
+    return this.kernel.commands.clientHas(this, name);
+  }
+
   /** Sends a net event to the server as this client would (or as a cheater could). */
   emitNet(name: string, ...args: unknown[]): void {
     this.kernel.events.sendToServer(this, name, args);
