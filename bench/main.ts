@@ -1,0 +1,250 @@
+/**
+ * `npm run bench`: deterministic figures on a simulated clock against a simulated CAD that
+ * counts like the real one, ours side by side with a model of the official clients, plus
+ * CPU and memory per call and idle wakeups. Prints a table; exits 1 if a hard goal fails.
+ */
+
+import { z } from 'zod';
+import { buildCall, type Report } from '../shared/call';
+import { commandSchema } from '../shared/config-schema';
+import type { DispatchCall } from '../shared/contract';
+import { type KeyValueStore, MemoryStore, Outbox } from '../shared/outbox';
+import type { HttpAttempt } from '../shared/outcome';
+import { parseRetryAfter } from '../shared/outcome';
+import { type Journal, Scheduler, type SchedulerOptions } from '../shared/scheduler';
+import { prng, SimCad, SimClock } from './sim';
+
+const LIMIT = 20;
+const WINDOW = 60_000;
+const options: SchedulerOptions = {
+  requests: LIMIT,
+  windowMs: WINDOW,
+  marginMs: 500,
+  backoffBaseMs: 2_000,
+  backoffMaxMs: 300_000,
+  maxQueue: 10_000,
+  agingMs: 120_000,
+  maxRequestMs: 15_000,
+};
+
+const command = commandSchema.parse({ name: '911' });
+const report = (i: number): Report => ({
+  command: { ...command, priority: 1 + (i % 3) },
+  description: `shots fired near the bank, caller ${i} is hiding behind the counter`,
+  position: { x: 425.1 + i, y: -979.2, z: 30.7 },
+  heading: 90,
+  names: { street: 'Alta St', crossing: 'Integrity Way', zone: 'Downtown' },
+  postal: '8055',
+  caller: { name: `Caller ${i}`, playerId: i, communityUserId: `license-${i}` },
+  requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+});
+const formats = {
+  addressFormat: '{street}, {zone}',
+  blockFormat: '{street} / {crossing}',
+  unknownLocation: '?',
+};
+const calls = (n: number): DispatchCall[] =>
+  Array.from({ length: n }, (_, i) => {
+    const built = buildCall(report(i), formats);
+    if (!built.ok) throw new Error(built.error);
+    return built.call;
+  });
+
+interface Faults {
+  rate5xx: number;
+  rateDrop: number;
+}
+
+async function ours(n: number, faults: Faults) {
+  const clock = new SimClock();
+  const cad = new SimCad(clock, {
+    requests: LIMIT,
+    windowMs: WINDOW,
+    latency: [80, 400],
+    seed: 7 + n,
+    ...faults,
+  });
+  const random = prng(11 + n);
+  let delivered = 0;
+  let lastAt = 0;
+  const scheduler = new Scheduler<null>(
+    {
+      send: () => cad.send(),
+      now: clock.now,
+      timers: clock.api,
+      random,
+      journal: new Outbox(new MemoryStore(), z.null()),
+      onSettled: (_job, outcome) => {
+        if (outcome.type === 'sent') {
+          delivered++;
+          lastAt = clock.now();
+        }
+      },
+      onDelayed: () => {},
+      onUnauthorized: () => {},
+    },
+    options,
+  );
+  for (const [i, call] of calls(n).entries()) scheduler.enqueue(`c${i}`, call, null);
+  await clock.run(6 * 3_600_000, () => delivered === n);
+  const busy = clock.wakeups;
+  await clock.run(clock.now() + 10 * 60_000);
+  return {
+    delivered,
+    lost: n - delivered,
+    makespan: lastAt,
+    requests: cad.arrivals.length,
+    maxInWindow: cad.maxInAnyWindow(),
+    count429: cad.count429,
+    idleWakeups: clock.wakeups - busy,
+  };
+}
+
+/**
+ * The official SDKs' policy: everything at once, a 429 retried at most twice after
+ * min(Retry-After, 10 s), nothing else retried, nothing kept.
+ */
+async function official(n: number, faults: Faults) {
+  const clock = new SimClock();
+  const cad = new SimCad(clock, {
+    requests: LIMIT,
+    windowMs: WINDOW,
+    latency: [80, 400],
+    seed: 7 + n,
+    ...faults,
+  });
+  let delivered = 0;
+  let settled = 0;
+  let lastAt = 0;
+  const attempt = (tries: number): void => {
+    void cad.send().then((result: HttpAttempt) => {
+      if (result.kind === 'response' && result.status === 429 && tries < 2) {
+        const wait = parseRetryAfter(result.headers['retry-after'], clock.now()) ?? 1_000;
+        clock.api.set(() => attempt(tries + 1), Math.min(wait, 10_000));
+        return;
+      }
+      settled++;
+      if (result.kind === 'response' && result.status < 300) {
+        delivered++;
+        lastAt = clock.now();
+      }
+    });
+  };
+  for (let i = 0; i < n; i++) attempt(0);
+  await clock.run(6 * 3_600_000, () => settled === n);
+  return {
+    delivered,
+    lost: n - delivered,
+    makespan: lastAt,
+    maxInWindow: cad.maxInAnyWindow(),
+    count429: cad.count429,
+  };
+}
+
+const optimum = (n: number) => (Math.ceil(n / LIMIT) - 1) * WINDOW;
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function cpuAndMemory() {
+  const nullJournal: Journal<null> = { add() {}, remove() {}, dead() {}, budget() {} };
+  const make = (journal: Journal<null>) =>
+    new Scheduler<null>(
+      {
+        send: () => new Promise<HttpAttempt>(() => {}),
+        now: () => 0,
+        timers: { set: () => 0, clear: () => {} },
+        random: Math.random,
+        journal,
+        onSettled: () => {},
+        onDelayed: () => {},
+        onUnauthorized: () => {},
+      },
+      { ...options, maxQueue: 1_000_000 },
+    );
+
+  // Memory: JS heap per queued call (the KVP copy lives in the server's database, not the heap).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const queued = 5_000;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const holder = make(nullJournal);
+  for (let i = 0; i < queued; i++) {
+    const built = buildCall(report(i), formats);
+    if (built.ok)
+      holder.enqueue(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, built.call, null);
+  }
+  gc?.();
+  const bytes = (process.memoryUsage().heapUsed - before) / queued;
+  const recordBytes = JSON.stringify({
+    v: 1,
+    state: 'pending',
+    job: { id: 'x'.repeat(36), call: calls(1)[0], meta: null },
+  }).length;
+  // CPU: build + persist + enqueue, with queues up to the default maximum of 500.
+  const rounds = 20_000;
+  let store: KeyValueStore = new MemoryStore();
+  let scheduler = make(new Outbox(store, z.null()));
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) {
+    if (i % 500 === 0) {
+      store = new MemoryStore();
+      scheduler = make(new Outbox(store, z.null()));
+    }
+    const built = buildCall(report(i), formats);
+    if (!built.ok) throw new Error(built.error);
+    scheduler.enqueue(`c${i}`, built.call, null);
+  }
+  const cpuUs = Number(process.hrtime.bigint() - start) / 1_000 / rounds;
+
+  return { cpuUs, bytes, recordBytes, gcExposed: gc !== undefined, kept: holder.status().queued };
+}
+
+async function main() {
+  // Measured first, before the simulations leave garbage that would blur the heap figure.
+  const { cpuUs, bytes, recordBytes, gcExposed } = cpuAndMemory();
+  const rows: string[] = [];
+  let failed = false;
+  const header =
+    '| scenario | N | ours: delivered | requests | makespan | optimum | ratio | max/window | 429s | official: delivered | lost | 429s |';
+  rows.push(header, `|${' --- |'.repeat(12)}`);
+  for (const [label, faults] of [
+    ['healthy CAD', { rate5xx: 0, rateDrop: 0 }],
+    ['20 % 5xx, 5 % dropped', { rate5xx: 0.2, rateDrop: 0.05 }],
+  ] as const) {
+    for (const n of [25, 100, 500]) {
+      const a = await ours(n, faults);
+      const b = await official(n, faults);
+      const ratio = optimum(n) > 0 ? a.makespan / optimum(n) : Number.NaN;
+      const healthy = faults.rate5xx === 0;
+      if (a.lost > 0 || a.maxInWindow > LIMIT || a.count429 > 0 || (healthy && ratio > 1.05))
+        failed = true;
+      rows.push(
+        `| ${label} | ${n} | ${a.delivered} | ${a.requests} | ${s(a.makespan)} | ${s(optimum(n))} | ${ratio.toFixed(3)} | ${a.maxInWindow} | ${a.count429} | ${b.delivered} | ${b.lost} | ${b.count429} |`,
+      );
+      if (a.idleWakeups > 0) failed = true;
+    }
+  }
+  const idle = await ours(25, { rate5xx: 0, rateDrop: 0 });
+  console.log(
+    'sonoran-911 benchmark: 20 requests per rolling 60 s window, CAD answers in 80-400 ms\n',
+  );
+  console.log(rows.join('\n'));
+  console.log(
+    '\noptimum = (ceil(N / 20) - 1) x 60 s, for a CAD that never fails; with failures every failed request spends budget too.',
+  );
+  console.log('');
+  console.log(`| measure | value | goal |\n| --- | --- | --- |`);
+  console.log(`| CPU per accepted call (build + persist + enqueue) | ${cpuUs.toFixed(1)} µs | - |`);
+  console.log(
+    `| JS heap per queued call | ${Math.round(bytes)} bytes${gcExposed ? '' : ' (run with --expose-gc for a clean figure)'} | - |`,
+  );
+  console.log(`| outbox record per call (KVP) | ${recordBytes} bytes | - |`);
+  console.log(`| timer wakeups over 10 idle minutes after a burst | ${idle.idleWakeups} | 0 |`);
+  console.log(
+    failed
+      ? '\nGOALS NOT MET'
+      : '\nall goals met: ratio <= 1.05, <= 20 per window, 0 lost, 0 429s, 0 idle wakeups',
+  );
+  process.exitCode = failed ? 1 : 0;
+}
+
+void main();
