@@ -42,6 +42,7 @@ const formats = {
   addressFormat: '{street}, {zone}',
   blockFormat: '{street} / {crossing}',
   unknownLocation: '?',
+  nearPostal: 'Near postal {postal}',
 };
 const calls = (n: number): DispatchCall[] =>
   Array.from({ length: n }, (_, i) => {

@@ -3,7 +3,13 @@
  * command list, registers those commands with chat help, and on use sends the words and
  * the place to the server, which decides everything else.
  */
-import { type CommandsPayload, Events, type ReportPayload } from '../shared/events';
+import {
+  type CommandsPayload,
+  Events,
+  type LocatedPayload,
+  type LocatePayload,
+  type ReportPayload,
+} from '../shared/events';
 import { readLocation } from './location';
 
 function main(): void {
@@ -29,6 +35,14 @@ function main(): void {
         false,
       );
     }
+  });
+
+  // A call raised for this player by another resource (a phone app, say): the server asks
+  // for the names of the place, with a nonce it checks on the way back.
+  onNet(Events.locate, (payload: LocatePayload) => {
+    if (!payload || typeof payload.nonce !== 'string') return;
+    const answer: LocatedPayload = { nonce: payload.nonce, location: readLocation() };
+    emitNet(Events.located, answer);
   });
 
   emitNet(Events.hello);

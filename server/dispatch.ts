@@ -29,8 +29,15 @@ export const callMetaSchema = z.object({
 });
 export type CallMeta = z.infer<typeof callMetaSchema>;
 
+/** What a calling resource's callback receives once the CAD has answered for good. */
+export type CallResult =
+  | { ok: true; id: string; callId: number | string | null }
+  | { ok: false; id: string; error: string };
+
 export interface DispatchDeps {
   send(call: DispatchCall): Promise<HttpAttempt>;
+  /** Every call's final answer, for callbacks of the resource that raised it. */
+  onResult(result: CallResult): void;
   store: KeyValueStore;
   world: World;
   log: Logger;
@@ -78,6 +85,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
           );
           if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
           deps.emitLocal(LocalEvents.callCreated, job.id, outcome.callId, job.call);
+          deps.onResult({ ok: true, id: job.id, callId: outcome.callId });
           return;
         }
         log.error(
@@ -85,6 +93,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         );
         if (player !== null) notifier.tell(player, 'rejected', { reason: outcome.reason }, 'error');
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
+        deps.onResult({ ok: false, id: job.id, error: outcome.reason });
       },
       onDelayed(job, outcome) {
         const why =

@@ -11,11 +11,14 @@ import { type CommandsPayload, Events } from '../shared/events';
 import { defaultMessages, type Messages } from '../shared/locale';
 import { runConsole } from './console';
 import { createDispatch } from './dispatch';
+import { createExports } from './exports';
+import { createIntake, type IntakeApi } from './intake';
 import { resourceKvp } from './kvp';
+import { createLocator } from './locate';
 import { createLogger } from './log';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
-import { createReportHandler } from './reports';
+import { createReports } from './reports';
 import { createTransport } from './transport';
 import { nativeWorld } from './world';
 
@@ -49,19 +52,23 @@ function main(): void {
     emitNet('chat:addMessage', player, message),
   );
 
+  const timers = {
+    set: (fn: () => void, ms: number) => setTimeout(fn, ms),
+    clear: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  };
+  // The intake needs the dispatch and the dispatch reports to the intake: tie the knot late.
+  let intake: IntakeApi | null = null;
   const dispatch = createDispatch(
     {
       send: createTransport({ ...config.api, apiKey: () => apiKey }),
+      onResult: (result) => intake?.settled(result),
       store: resourceKvp,
       world,
       log,
       notifier,
       emitLocal: (event, ...args) => emit(event, ...args),
       now,
-      timers: {
-        set: (fn, ms) => setTimeout(fn, ms),
-        clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-      },
+      timers,
       random: Math.random,
     },
     {
@@ -112,14 +119,23 @@ function main(): void {
     restoreOnce();
   }
 
+  intake = createIntake({ dispatch, unavailable, log });
   const postals = createPostals(world, config.postals, log, now);
-  const reports = createReportHandler({
+  const locator = createLocator({
+    ask: (player, nonce) => emitNet(Events.locate, player, { nonce }),
+    timers,
+    newNonce: randomUUID,
+    timeoutMs: 1_500,
+  });
+  const reports = createReports({
     world,
     config,
     messages,
     commands,
     unavailable,
     dispatch,
+    intake,
+    locator,
     postals,
     notifier,
     cooldowns: new Cooldowns(),
@@ -127,6 +143,28 @@ function main(): void {
     now,
     newId: randomUUID,
   });
+  const api = createExports({
+    world,
+    config,
+    messages,
+    dispatch,
+    intake,
+    reports,
+    locator,
+    postals,
+    log,
+    now,
+    newId: randomUUID,
+  });
+  // GetInvokingResource names the resource calling an export; empty when called locally.
+  const caller = () => GetInvokingResource() || resource;
+  exports('createDispatchCall', (input: unknown, callback?: unknown) =>
+    api.createDispatchCall(caller(), input, callback),
+  );
+  exports('report911', (playerId: unknown, description: unknown, callback?: unknown) =>
+    api.report911(caller(), playerId, description, callback),
+  );
+  exports('getQueueStatus', () => api.getQueueStatus());
 
   const commandList: CommandsPayload = {
     commands: commands.map((c) => ({ name: c.name, help: c.help })),
@@ -138,7 +176,15 @@ function main(): void {
   });
   onNet(Events.report, (payload: unknown) => {
     const player = source;
-    reports.handle(player, payload);
+    reports.fromNet(player, payload);
+  });
+  onNet(Events.located, (payload: unknown) => {
+    const player = source;
+    reports.located(player, payload);
+  });
+  on('playerDropped', () => {
+    const player = source;
+    reports.forget(player);
   });
   on('onResourceStart', (name: string) => {
     if (name === config.postals.resource) postals.reload();

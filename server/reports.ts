@@ -4,14 +4,18 @@
  * postal. The client's report is trusted for nothing but the names of the place, and only
  * when it stands where the server sees the player.
  */
-import { buildCall, type Position } from '../shared/call';
+import { buildCall, type LocationFormats, type Position, type Report } from '../shared/call';
 import type { CommandConfig, Config } from '../shared/config-schema';
 import type { Cooldowns } from '../shared/cooldown';
+import type { ClientLocation } from '../shared/events';
+import { FloodGuard } from '../shared/flood';
 import { mapIdentity, stableKey } from '../shared/identity';
 import { formatWait, type Messages } from '../shared/locale';
 import { parseReport } from '../shared/report-schema';
 import { cleanText } from '../shared/text';
 import type { CallMeta, Dispatch } from './dispatch';
+import type { Intake, IntakeApi, ResultCallback } from './intake';
+import type { Locator } from './locate';
 import type { Logger } from './log';
 import type { Notifier } from './notify';
 import type { Postals } from './postals';
@@ -21,6 +25,9 @@ import type { World } from './world';
 export const MAX_NAME_DISTANCE_M = 100;
 /** Below this the player is just told the call is on its way. */
 const WAIT_WORTH_TELLING_MS = 5_000;
+/** Net events one player may send: a burst of 5, then one every 2 s; the rest is dropped unread. */
+const FLOOD_BURST = 5;
+const FLOOD_REFILL_MS = 2_000;
 
 export interface ReportDeps {
   world: World;
@@ -30,6 +37,8 @@ export interface ReportDeps {
   /** Why no call can be sent right now, or null when the line is open. */
   unavailable(): string | null;
   dispatch: Dispatch;
+  intake: IntakeApi;
+  locator: Locator;
   postals: Postals;
   notifier: Notifier;
   cooldowns: Cooldowns;
@@ -38,124 +47,148 @@ export interface ReportDeps {
   newId(): string;
 }
 
-export function createReportHandler(deps: ReportDeps) {
+export type ReportAnswer =
+  | { ok: true; id: string; position: number }
+  | { ok: false; error: string };
+
+interface ReportOptions {
+  /** Player commands have cooldowns; report911's caller decides its own. */
+  cooldown: boolean;
+  callback?: ResultCallback;
+}
+
+export function createReports(deps: ReportDeps) {
   const { world, notifier, log, config } = deps;
   const byName = new Map(deps.commands.map((c) => [c.name.toLowerCase(), c]));
+  const flood = new FloodGuard(FLOOD_BURST, FLOOD_REFILL_MS);
   const stats = { accepted: 0, dropped: 0 };
+  const formats: LocationFormats = {
+    ...config.location,
+    unknownLocation: deps.messages.unknownLocation,
+    nearPostal: deps.messages.nearPostal,
+  };
 
-  const handle = (player: number, payload: unknown): void => {
-    const report = parseReport(payload);
-    const command = report ? byName.get(report.command.toLowerCase()) : undefined;
-    if (!report || !command || !world.playerExists(player)) {
-      // Malformed or for a command we never offered: a cheat or a stale client. Quietly dropped.
-      stats.dropped++;
-      return;
-    }
+  /** Names a client reported, if it stands where the server sees the player. */
+  const trustedNames = (player: number, position: Position, claimed: ClientLocation | null) => {
+    if (!claimed) return null;
+    if (distance2d(position, claimed) <= MAX_NAME_DISTANCE_M) return claimed;
+    log.warn(
+      `player ${player} reported street names from far away from where the server sees them; names ignored`,
+    );
+    return null;
+  };
 
-    const down = deps.unavailable();
-    if (down !== null) {
-      notifier.tell(player, 'unavailable', {}, 'error');
-      return;
-    }
+  const withNames = (report: Report, names: ClientLocation | null): Report =>
+    names
+      ? {
+          ...report,
+          heading: names.heading,
+          names: { street: names.street, crossing: names.crossing, zone: names.zone },
+        }
+      : report;
+
+  /** The path a report takes once its command and sender are known. */
+  const report = (
+    player: number,
+    command: CommandConfig,
+    text: string,
+    claimed: ClientLocation | null,
+    options: ReportOptions,
+  ): ReportAnswer => {
+    const refuse = (error: string, tell: () => void): ReportAnswer => {
+      tell();
+      return { ok: false, error };
+    };
     if (command.ace !== null && !world.aceAllowed(player, command.ace)) {
-      notifier.tell(player, 'noPermission', { command: command.name }, 'error');
-      return;
+      return refuse(`player ${player} lacks the ACE ${command.ace}`, () =>
+        notifier.tell(player, 'noPermission', { command: command.name }, 'error'),
+      );
     }
-    const description = cleanText(report.description, config.report.maxLength);
+    const description = cleanText(text, config.report.maxLength);
     if (description === '') {
-      notifier.tell(player, 'usage', { command: command.name });
-      return;
+      return refuse('the description is empty', () =>
+        notifier.tell(player, 'usage', { command: command.name }),
+      );
     }
 
     const identifiers = world.identifiers(player);
-    const cooldownKey = `${stableKey(identifiers, String(player))}|${command.name}`;
+    const playerKey = stableKey(identifiers, String(player));
+    const cooldownKey = `${playerKey}|${command.name}`;
     const now = deps.now();
-    const left = deps.cooldowns.remaining(cooldownKey, now);
+    const left = options.cooldown ? deps.cooldowns.remaining(cooldownKey, now) : 0;
     if (left > 0) {
-      notifier.tell(
-        player,
-        'cooldown',
-        { seconds: Math.ceil(left / 1000), command: command.name },
-        'error',
+      return refuse('the command is cooling down', () =>
+        notifier.tell(
+          player,
+          'cooldown',
+          { seconds: Math.ceil(left / 1000), command: command.name },
+          'error',
+        ),
       );
-      return;
     }
 
     const serverView = world.position(player);
-    const claimed = report.location;
-    const position: Position | null =
-      serverView ?? (claimed ? { x: claimed.x, y: claimed.y, z: claimed.z } : null);
-    if (!position) {
-      stats.dropped++;
-      return;
-    }
-    const namesTrusted = claimed !== null && distance2d(position, claimed) <= MAX_NAME_DISTANCE_M;
-    if (claimed && !namesTrusted) {
-      log.warn(
-        `player ${player} reported street names from far away from where the server sees them; names ignored`,
-      );
-    }
     if (!serverView)
       log.warn(`no server-side position for player ${player}: using the client's report`);
-
+    const position: Position | null =
+      serverView ?? (claimed ? { x: claimed.x, y: claimed.y, z: claimed.z } : null);
+    // A call raised for a player (report911) asks the client for names; it waits for them briefly.
+    const locate = claimed === null;
     const identity = mapIdentity(identifiers, config.identity);
-    const callerName = world.playerName(player);
+    const realName = cleanText(world.playerName(player), 64, false) || `player ${player}`;
     const requestId = deps.newId();
-    const built = buildCall(
-      {
-        command,
-        description,
-        position,
-        heading: namesTrusted && claimed ? claimed.heading : null,
-        names:
-          namesTrusted && claimed
-            ? { street: claimed.street, crossing: claimed.crossing, zone: claimed.zone }
-            : {},
-        postal: deps.postals.nearest(position.x, position.y),
-        caller: {
-          name: callerName,
-          playerId: player,
-          communityUserId: identity?.communityUserId ?? null,
-        },
-        requestId,
+    const draft: Report = {
+      command,
+      description,
+      position: position ?? { x: 0, y: 0, z: 0 },
+      heading: null,
+      names: {},
+      postal: position ? deps.postals.nearest(position.x, position.y) : null,
+      caller: {
+        name: command.anonymous ? deps.messages.anonymousCaller : realName,
+        playerId: player,
+        communityUserId: identity?.communityUserId ?? null,
+        anonymous: command.anonymous,
       },
-      { ...config.location, unknownLocation: deps.messages.unknownLocation },
+      requestId,
+    };
+    const built = buildCall(
+      position ? withNames(draft, trustedNames(player, position, claimed)) : draft,
+      formats,
     );
     if (!built.ok) {
       // Config validation prevents this for command settings; what is left is a caller with
       // no identifier to attach and a command with no fixed target.
-      log.warn(`call from ${callerName} for /${command.name} not sent: ${built.error}`);
-      notifier.tell(player, 'noTarget', {}, 'error');
-      return;
+      log.warn(`call from ${realName} for /${command.name} not sent: ${built.error}`);
+      return refuse(built.error, () => notifier.tell(player, 'noTarget', {}, 'error'));
     }
 
-    const meta: CallMeta = {
-      player,
-      playerKey: stableKey(identifiers, String(player)),
-      callerName,
-      source: `/${command.name}`,
-    };
-    let queued: ReturnType<Dispatch['scheduler']['enqueue']>;
-    try {
-      queued = deps.dispatch.scheduler.enqueue(requestId, built.call, meta);
-    } catch (err) {
-      // The outbox could not write the call: it was not accepted, so say so rather than lose it.
-      log.error(
-        `could not store call ${requestId} (${(err as Error).message}); the caller was told to try again`,
-      );
-      notifier.tell(player, 'unavailable', {}, 'error');
-      return;
-    }
-    if (!queued.ok) {
-      log.warn(`queue full: refused /${command.name} from ${callerName}`);
-      notifier.tell(player, 'queueFull', {}, 'error');
-      return;
+    const meta: CallMeta = { player, playerKey, callerName: realName, source: `/${command.name}` };
+    const holdMs = locate && position ? deps.locator.timeoutMs : 0;
+    const queued: Intake = deps.intake.submit(
+      requestId,
+      built.call,
+      meta,
+      holdMs,
+      options.callback,
+    );
+    if (!queued.ok)
+      return refuse(queued.error, () => notifier.tell(player, queued.message, {}, 'error'));
+
+    if (locate && position) {
+      deps.locator.request(player, (answer) => {
+        const names = answer ? trustedNames(player, position, answer) : null;
+        const amended = names ? buildCall(withNames(draft, names), formats) : built;
+        // Without names the held call is released as it is, without waiting out the hold.
+        deps.dispatch.scheduler.amend(requestId, amended.ok ? amended.call : built.call);
+      });
     }
     // The cooldown starts only for an accepted call: a refused one can be tried again.
-    deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
+    if (options.cooldown) deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
     stats.accepted++;
+    const anonymous = command.anonymous ? ' anonymously' : '';
     log.info(
-      `call ${requestId}: /${command.name} from ${callerName} (${identity?.identifier ?? 'no identifier'}) queued`,
+      `call ${requestId}: /${command.name} from ${realName} (${identity?.identifier ?? 'no identifier'})${anonymous} queued`,
     );
     if (queued.waitMs >= WAIT_WORTH_TELLING_MS) {
       notifier.tell(player, 'receivedWait', {
@@ -165,10 +198,58 @@ export function createReportHandler(deps: ReportDeps) {
     } else {
       notifier.tell(player, 'received');
     }
+    return { ok: true, id: requestId, position: queued.position + 1 };
   };
 
-  return { handle, stats };
+  return {
+    stats,
+    /** `sonoran911:report` from a client: untrusted, rate-limited, validated. */
+    fromNet(player: number, payload: unknown): void {
+      if (!flood.allow(String(player), deps.now())) {
+        stats.dropped++;
+        return;
+      }
+      const parsed = parseReport(payload);
+      const command = parsed ? byName.get(parsed.command.toLowerCase()) : undefined;
+      if (!parsed || !command || !world.playerExists(player)) {
+        // Malformed or for a command we never offered: a cheat or a stale client. Quietly dropped.
+        stats.dropped++;
+        return;
+      }
+      const down = deps.unavailable();
+      if (down !== null) {
+        notifier.tell(player, 'unavailable', {}, 'error');
+        return;
+      }
+      // A client that reports no location at all is asked for one, as for report911.
+      report(player, command, parsed.description, parsed.location, { cooldown: true });
+    },
+    /** What the player typing the first configured command would do, minus the cooldown. */
+    report911(player: number, description: string, callback?: ResultCallback): ReportAnswer {
+      const command = byName.get('911') ?? deps.commands[0];
+      if (!command) return { ok: false, error: 'no command is configured' };
+      if (!world.playerExists(player))
+        return { ok: false, error: `player ${player} is not connected` };
+      const down = deps.unavailable();
+      if (down !== null) {
+        notifier.tell(player, 'unavailable', {}, 'error');
+        return { ok: false, error: `the emergency line is unavailable: ${down}` };
+      }
+      return report(player, command, description, null, { cooldown: false, callback });
+    },
+    /** A client's answer to a locate request. */
+    located(player: number, payload: unknown): void {
+      if (!flood.allow(String(player), deps.now()) || !deps.locator.answer(player, payload))
+        stats.dropped++;
+    },
+    /** A player left: their flood bucket goes with them. */
+    forget(player: number): void {
+      flood.forget(String(player));
+    },
+  };
 }
+
+export type Reports = ReturnType<typeof createReports>;
 
 function distance2d(a: { x: number; y: number }, b: { x: number; y: number }): number {
   return Math.hypot(a.x - b.x, a.y - b.y);

@@ -4,7 +4,7 @@
  */
 import type { CommandConfig } from './config-schema';
 import { type DispatchCall, dispatchCallSchema } from './contract';
-import { renderTemplate } from './template';
+import { type LocationNames, renderTemplate } from './template';
 
 export interface Position {
   x: number;
@@ -20,7 +20,8 @@ export interface Report {
   heading: number | null;
   names: { street?: string; crossing?: string; zone?: string };
   postal: string | null;
-  caller: { name: string; playerId: number; communityUserId: string | null };
+  /** `anonymous`: the CAD gets no name, id or communityUserId of the caller. */
+  caller: { name: string; playerId: number; communityUserId: string | null; anonymous?: boolean };
   /** Unique per accepted call; lets a duplicate be traced back to one report. */
   requestId: string;
 }
@@ -30,6 +31,23 @@ export interface LocationFormats {
   blockFormat: string;
   /** Written when a template renders empty (no street, zone or postal known). */
   unknownLocation: string;
+  /** Written when only the postal is known; `{postal}` is filled in. */
+  nearPostal: string;
+}
+
+/** Address and block from the templates, with fallbacks so neither is ever empty. */
+export function renderLocation(
+  formats: LocationFormats,
+  names: LocationNames,
+  postal: string | null,
+): { address: string; block: string } {
+  const values = { ...names, postal: postal ?? '' };
+  const fallback = postal
+    ? formats.nearPostal.replace('{postal}', postal)
+    : formats.unknownLocation;
+  const address = renderTemplate(formats.addressFormat, values) || fallback;
+  const block = renderTemplate(formats.blockFormat, values) || address;
+  return { address, block };
 }
 
 export type BuildResult = { ok: true; call: DispatchCall } | { ok: false; error: string };
@@ -39,13 +57,12 @@ export const coord = (n: number): string => String(Math.round(n * 100) / 100);
 
 export function buildCall(report: Report, formats: LocationFormats): BuildResult {
   const { command, caller, position } = report;
-  const values = { ...report.names, postal: report.postal ?? '' };
-  const address = renderTemplate(formats.addressFormat, values) || formats.unknownLocation;
-  const block = renderTemplate(formats.blockFormat, values) || address;
+  const { address, block } = renderLocation(formats, report.names, report.postal);
 
+  const known = !caller.anonymous;
   const communityUserIds = [
     ...new Set([
-      ...(command.attachCaller && caller.communityUserId ? [caller.communityUserId] : []),
+      ...(known && command.attachCaller && caller.communityUserId ? [caller.communityUserId] : []),
       ...command.communityUserIds,
     ]),
   ];
@@ -56,12 +73,12 @@ export function buildCall(report: Report, formats: LocationFormats): BuildResult
     y: coord(position.y),
     z: coord(position.z),
     callerName: caller.name,
-    callerPlayerId: String(caller.playerId),
     requestId: report.requestId,
   };
+  if (known) metaData.callerPlayerId = String(caller.playerId);
   if (report.postal) metaData.postal = report.postal;
   if (report.heading !== null) metaData.heading = String(Math.round(report.heading));
-  if (caller.communityUserId) metaData.callerCommunityUserId = caller.communityUserId;
+  if (known && caller.communityUserId) metaData.callerCommunityUserId = caller.communityUserId;
 
   const call: DispatchCall = {
     origin: command.origin,
@@ -82,7 +99,11 @@ export function buildCall(report: Report, formats: LocationFormats): BuildResult
       : {}),
   };
 
-  // The same schema the contract tests use: what fails here would fail at the CAD.
+  return checkCall(call);
+}
+
+/** The same schema the contract tests use: what fails here would fail at the CAD. */
+export function checkCall(call: DispatchCall): BuildResult {
   const checked = dispatchCallSchema.safeParse(call);
   if (!checked.success) {
     return { ok: false, error: checked.error.issues.map((i) => i.message).join('; ') };

@@ -48,11 +48,17 @@ export const commandSchema = z
     deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
     /** ACE a player needs, e.g. "sonoran911.call"; null lets everyone use the command. */
     ace: text('an ACE name or null').min(1).max(64).nullable().default(null),
+    /** The CAD sees "Anonymous" and no caller id; the server log still names the caller. */
+    anonymous: z.boolean({ error: 'expected true or false' }).default(false),
   })
-  .refine((c) => c.attachCaller || c.communityUserIds.length + c.accounts.length > 0, {
-    // The contract requires one identifier target; a call without one would be refused.
-    error: 'the CAD needs a target: set attachCaller to true or list communityUserIds or accounts',
-  });
+  .refine(
+    (c) => (c.attachCaller && !c.anonymous) || c.communityUserIds.length + c.accounts.length > 0,
+    {
+      // The contract requires one identifier target; a call without one would be refused.
+      error:
+        'the CAD needs a target: list communityUserIds or accounts (or set attachCaller to true on a command that is not anonymous)',
+    },
+  );
 export type CommandConfig = z.infer<typeof commandSchema>;
 
 export const defaultCommands: z.input<typeof commandSchema>[] = [
@@ -163,6 +169,24 @@ export const configSchema = z.strictObject({
     .refine((cs) => new Set(cs.map((c) => c.name.toLowerCase())).size === cs.length, {
       error: 'expected each command name once',
     }),
+  /** Defaults for calls other resources raise with the createDispatchCall export. */
+  exportDefaults: z
+    .strictObject({
+      code: text('a call code').max(32).default('ALERT'),
+      priority: prioritySchema.default(2),
+      origin: originSchema.default(0),
+      status: statusSchema.default(1),
+      /** Attach the player's communityUserId when the call names a playerId. */
+      attachCaller: z.boolean({ error: 'expected true or false' }).default(true),
+      communityUserIds: z.array(communityUserIdSchema).max(50).default([]),
+      accounts: z.array(accountSchema).max(50).default([]),
+      deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
+    })
+    .prefault({}),
+  /** Resources allowed to call the exports; null lets every resource. */
+  exportAllowList: z.array(text('a resource name').min(1).max(64)).nullable().default(null),
+  /** Calls one resource may raise per minute through the exports (a runaway script cannot fill the queue). */
+  exportCallsPerMinute: wholeNumber('calls per minute', 1, 1_000).default(30),
   messages: messageOverrides.prefault({}),
 });
 

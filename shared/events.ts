@@ -9,6 +9,10 @@ export const Events = {
   commands: 'sonoran911:commands',
   /** client -> server: a player used a command. Untrusted: validated on the server. */
   report: 'sonoran911:report',
+  /** server -> client: where are you? (a call raised for this player by another resource) */
+  locate: 'sonoran911:locate',
+  /** client -> server: the answer, carrying the server's nonce. Untrusted too. */
+  located: 'sonoran911:located',
 } as const;
 
 /** Local server events other resources can listen to. */
@@ -31,6 +35,15 @@ export interface ClientLocation {
   street: string;
   crossing: string;
   zone: string;
+}
+
+export interface LocatePayload {
+  nonce: string;
+}
+
+export interface LocatedPayload {
+  nonce: string;
+  location: ClientLocation;
 }
 
 export interface ReportPayload {

@@ -24,6 +24,9 @@ export const defaultMessages = {
   noTarget:
     'Your call cannot be routed: this server has no dispatch target for you. Please tell staff.',
   unknownLocation: 'Unknown location',
+  /** The address when only the postal is known (calls raised by other resources, for instance). */
+  nearPostal: 'Near postal {postal}',
+  anonymousCaller: 'Anonymous',
   seconds: '{n} s',
   minutes: '{n} min',
 } as const;

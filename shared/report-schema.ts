@@ -9,7 +9,7 @@ import type { ReportPayload } from './events';
 const finite = z.number().finite();
 const name = z.string().max(64);
 
-const locationSchema = z.object({
+export const locationSchema = z.object({
   x: finite,
   y: finite,
   z: finite,
@@ -28,10 +28,22 @@ export const reportPayloadSchema = z.object({
 
 export type ParsedReport = z.infer<typeof reportPayloadSchema>;
 
+export const locatedPayloadSchema = z.object({
+  nonce: z.string().min(1).max(64),
+  location: locationSchema,
+});
+
+export function parseLocated(payload: unknown): z.infer<typeof locatedPayloadSchema> | null {
+  const result = locatedPayloadSchema.safeParse(payload);
+  return result.success ? result.data : null;
+}
+
 export function parseReport(payload: unknown): ParsedReport | null {
   const result = reportPayloadSchema.safeParse(payload);
   return result.success ? result.data : null;
 }
 
-// Compile-time check that the client's payload type fits the parser.
-export const _payloadFits: (p: ReportPayload) => z.input<typeof reportPayloadSchema> = (p) => p;
+/** Compile-time check that what the client sends fits what the server parses. */
+export type PayloadsFit = [
+  ReportPayload extends z.input<typeof reportPayloadSchema> ? true : never,
+];

@@ -158,8 +158,12 @@ export class Scheduler<M> {
     this.timer = null;
   }
 
-  /** Queues a call durably and returns its place (0 = next) and when it should start. */
-  enqueue(id: string, call: DispatchCall, meta: M): EnqueueResult {
+  /**
+   * Queues a call durably and returns its place (0 = next) and when it should start. A call
+   * can be held back for `holdMs` while details arrive (see `amend`); it goes out without
+   * them if they never do.
+   */
+  enqueue(id: string, call: DispatchCall, meta: M, holdMs = 0): EnqueueResult {
     if (this.queue.length + this.inFlight.size >= this.options.maxQueue)
       return { ok: false, reason: 'full' };
     const now = this.deps.now();
@@ -169,7 +173,7 @@ export class Scheduler<M> {
       meta,
       enqueuedAt: now,
       attempts: 0,
-      notBefore: now,
+      notBefore: now + holdMs,
       seq: this.seq++,
       lastError: null,
     };
@@ -177,9 +181,23 @@ export class Scheduler<M> {
     this.deps.journal.add(job);
     this.queue.push(job);
     const position = this.queue.filter((j) => j !== job && this.before(j, job, now)).length;
-    const waitMs = this.estimate(position, now);
+    const waitMs = Math.max(holdMs, this.estimate(position, now));
     this.pump();
     return { ok: true, position, waitMs };
+  }
+
+  /**
+   * Replaces the body of a call that has not been sent yet and releases it if it was held.
+   * False when it is already in flight or done: it then goes (or went) as first queued.
+   */
+  amend(id: string, call: DispatchCall): boolean {
+    const job = this.queue.find((j) => j.id === id);
+    if (!job) return false;
+    job.call = call;
+    job.notBefore = Math.min(job.notBefore, this.deps.now());
+    this.deps.journal.add(job);
+    this.pump();
+    return true;
   }
 
   /**

@@ -88,7 +88,7 @@ describe('/911 end to end', () => {
     const { body } = rig.cad.calls[0]!;
     expect(body.metaData).toMatchObject({ x: '100', y: '-800', z: '20', postal: '8001' });
     // Names of a place the server cannot confirm are dropped.
-    expect(body.address).toBe('Unknown location');
+    expect(body.address).toBe('Near postal 8001');
     expect(rig.log()).toMatch(/street names from far away/);
   });
 

@@ -6,6 +6,7 @@ const formats = {
   addressFormat: '{street}, {zone}',
   blockFormat: '{street} / {crossing}',
   unknownLocation: 'Unknown location',
+  nearPostal: 'Near postal {postal}',
 };
 const report = (over: Partial<Report> = {}): Report => ({
   command: commandSchema.parse({ name: '911' }),
@@ -67,6 +68,32 @@ describe('buildCall', () => {
     expect(built.call.accounts).toEqual(['0b7e8d4e-6a55-4d5e-9a51-3f8f0c8a1d2e']);
     expect(built.call.deleteAfterMinutes).toBe(30);
     expect(built.call.priority).toBe(2);
+  });
+
+  it('hides the caller from the CAD on an anonymous call', () => {
+    const command = commandSchema.parse({
+      name: '911a',
+      anonymous: true,
+      communityUserIds: ['dispatch'],
+    });
+    const built = buildCall(
+      report({
+        command,
+        caller: { name: 'Anonymous', playerId: 3, communityUserId: 'abc', anonymous: true },
+      }),
+      formats,
+    );
+    if (!built.ok) throw new Error(built.error);
+    expect(built.call.communityUserIds).toEqual(['dispatch']);
+    expect(built.call.metaData).toMatchObject({ callerName: 'Anonymous' });
+    expect(JSON.stringify(built.call)).not.toMatch(/abc|callerPlayerId|callerCommunityUserId/);
+  });
+
+  it('says "near postal" when only the postal is known', () => {
+    const built = buildCall(report({ names: {} }), formats);
+    if (!built.ok) throw new Error(built.error);
+    expect(built.call.address).toBe('Near postal 8055');
+    expect(built.call.block).toBe('Near postal 8055');
   });
 
   it('falls back when names and postal are unknown', () => {

@@ -362,3 +362,26 @@ describe('Scheduler durability and operations', () => {
     expect(r.clock.pending()).toBe(0);
   });
 });
+
+describe('Scheduler hold and amend', () => {
+  it('holds a call until its details arrive, then sends the amended body', async () => {
+    const r = rig(() => ok(1));
+    r.s.enqueue('a', call(1, 'draft'), null, 1_500);
+    await r.clock.advance(500);
+    expect(r.arrivals).toHaveLength(0);
+    expect(r.s.amend('a', call(1, 'final'))).toBe(true);
+    expect(r.store.map.get('outbox:call:a')).toContain('"title":"final"');
+    await r.clock.advance(500);
+    expect(r.settled.map((x) => x.title)).toEqual(['final']);
+    expect(r.s.amend('a', call(1, 'late'))).toBe(false);
+  });
+
+  it('sends a held call as it is when the details never come', async () => {
+    const r = rig(() => ok(1));
+    r.s.enqueue('a', call(1, 'draft'), null, 1_500);
+    await r.clock.advance(1_400);
+    expect(r.arrivals).toHaveLength(0);
+    await r.clock.advance(300);
+    expect(r.settled.map((x) => x.title)).toEqual(['draft']);
+  });
+});
