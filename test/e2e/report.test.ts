@@ -176,3 +176,41 @@ describe('/911 end to end', () => {
     );
   });
 });
+
+describe('what players cannot fake', () => {
+  it('strips headers and markup that would make a report look like a system alert', async () => {
+    rig = await startRig();
+    const player = rig.fx.addPlayer({ ...bankRobber, name: '[DISPATCH] ^1Bob' });
+    await rig.fx.waitFor(() => player.hasClientCommand('911'), { what: 'client ready' });
+    player.type('/911 [ALARM] DISPATCH: <b>**all units**</b> code 99 at the bank');
+    await rig.fx.waitFor(() => rig!.cad.calls.length === 1, { what: 'the call' });
+    const { body } = rig.cad.calls[0]!;
+    expect(body.description).toBe('all units code 99 at the bank');
+    expect(body.title).toBe('911 Call');
+    expect(body.metaData?.callerName).toBe('[DISPATCH] Bob');
+  });
+
+  it('keeps an anonymous caller from the CAD but not from the server log', async () => {
+    rig = await startRig({
+      config: {
+        commands: [
+          {
+            name: '911a',
+            anonymous: true,
+            communityUserIds: ['dispatch-desk'],
+            help: 'Anonymous tip',
+          },
+        ],
+      },
+    });
+    const player = rig.fx.addPlayer(bankRobber);
+    await rig.fx.waitFor(() => player.hasClientCommand('911a'), { what: 'client ready' });
+    player.type('/911a drug deal behind the gas station');
+    await rig.fx.waitFor(() => said(player, /created/), { what: 'created' });
+    const sent = JSON.stringify(rig.cad.calls[0]!.body);
+    expect(rig.cad.calls[0]!.body.metaData?.callerName).toBe('Anonymous');
+    expect(rig.cad.calls[0]!.body.communityUserIds).toEqual(['dispatch-desk']);
+    expect(sent).not.toMatch(/Jo Bloggs|1a2b3c4d5e|callerPlayerId/);
+    expect(rig.log()).toMatch(/\/911a from Jo Bloggs \(license:1a2b3c4d5e\) anonymously queued/);
+  });
+});

@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { bankRobber, RESOURCE, type Rig, startRig } from './rig';
+
+let rig: Rig | null = null;
+afterEach(async () => {
+  await rig?.close();
+  rig = null;
+});
+
+/** mulberry32, so a failing run can be replayed with the same seed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const nasty: unknown[] = [
+  null,
+  undefined,
+  true,
+  0,
+  -0,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  -1e308,
+  2 ** 53 + 1,
+  '',
+  '911',
+  'x'.repeat(100_000),
+  '\u0000\u202e^1[ALARM]',
+  '__proto__',
+  [],
+  [1, [2, [3]]],
+  {},
+  JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}'),
+];
+
+function randomValue(r: () => number, depth = 0): unknown {
+  const pick = r();
+  if (pick < 0.35 || depth > 3) return nasty[Math.floor(r() * nasty.length)];
+  if (pick < 0.55) return Math.floor(r() * 2 ** 31) * (r() < 0.5 ? -1 : 1);
+  if (pick < 0.7)
+    return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+  const keys = [
+    'command',
+    'description',
+    'location',
+    'x',
+    'y',
+    'z',
+    'nonce',
+    'title',
+    'street',
+    'zone',
+    'heading',
+  ];
+  const o: Record<string, unknown> = {};
+  for (let i = Math.floor(r() * 5); i > 0; i--)
+    o[keys[Math.floor(r() * keys.length)]!] = randomValue(r, depth + 1);
+  return o;
+}
+
+const validReport = () => ({
+  command: '911',
+  description: 'shots fired',
+  location: {
+    x: 425.1,
+    y: -979.2,
+    z: 30.7,
+    heading: 90,
+    street: 'Alta St',
+    crossing: '',
+    zone: 'Downtown',
+  },
+});
+
+/** A valid payload with one part broken: the cases a parser most often gets wrong. */
+function mutate(r: () => number): unknown {
+  const p: Record<string, unknown> = validReport();
+  const loc = p.location as Record<string, unknown>;
+  const field = ['command', 'description', 'location', 'x', 'y', 'z'][Math.floor(r() * 6)]!;
+  const target = ['x', 'y', 'z'].includes(field) ? loc : p;
+  if (r() < 0.3) delete target[field];
+  else target[field] = nasty[Math.floor(r() * nasty.length)];
+  // Keep at least one thing invalid: a mutation that lands on a valid value is skipped below.
+  return p;
+}
+
+const heap = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+};
+
+describe('hostile clients and resources', () => {
+  it('drops thousands of random and mutated net payloads quietly and creates no call from them', async () => {
+    rig = await startRig();
+    const cheat = rig.fx.addPlayer({ ...bankRobber, name: 'Cheater' });
+    await rig.fx.waitFor(() => cheat.hasClientCommand('911'), { what: 'client ready' });
+    const r = prng(911);
+    const before = heap();
+    // Payloads a correct server may accept: a known command and some words. The location
+    // is optional (the server has its own view), so garbage there does not make one invalid.
+    const acceptable = new Set<string>();
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 250; i++) {
+        const event = ['sonoran911:report', 'sonoran911:located', 'sonoran911:hello'][i % 3]!;
+        const payload = i % 2 === 0 ? randomValue(r) : mutate(r);
+        const p = payload as { command?: unknown; description?: unknown };
+        if (
+          event === 'sonoran911:report' &&
+          typeof p?.command === 'string' &&
+          /^(911|311)$/.test(p.command) &&
+          typeof p.description === 'string' &&
+          p.description.length <= 4_000
+        ) {
+          acceptable.add(p.description);
+        }
+        cheat.emitNet(event, payload, randomValue(r));
+      }
+      await rig.fx.settle();
+    }
+    await rig.fx.settle();
+    expect(rig.fx.errors).toEqual([]);
+    // At most one call per command per cooldown, and only from an acceptable payload.
+    expect(rig.cad.calls.length).toBeLessThanOrEqual(2);
+    for (const call of rig.cad.calls) expect(acceptable.has(call.body.description)).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const status = rig.fx.exportsOf<{
+      getQueueStatus(): { droppedPayloads: number; queued: number };
+    }>(RESOURCE);
+    expect(status.getQueueStatus().droppedPayloads).toBeGreaterThan(3_000);
+    // 5,000 payloads later the resource holds nothing more than before (the emulator's own
+    // logs and the test's buffers aside, which stay well under this).
+    expect(heap() - before).toBeLessThan(16 * 1024 * 1024);
+  }, 30_000);
+
+  it('creates one call per cooldown however often a player replays the same report', async () => {
+    rig = await startRig();
+    const spammer = rig.fx.addPlayer({ ...bankRobber, name: 'Spammer' });
+    await rig.fx.waitFor(() => spammer.hasClientCommand('911'), { what: 'client ready' });
+    for (let i = 0; i < 500; i++) spammer.emitNet('sonoran911:report', validReport());
+    await rig.fx.settle();
+    await rig.fx.waitFor(() => rig!.cad.calls.length === 1, { what: 'one call' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(rig.cad.calls).toHaveLength(1);
+    // The flood guard drops most of them unread; the rest meet the cooldown.
+    expect(spammer.chat.length).toBeLessThan(10);
+    expect(rig.fx.errors).toEqual([]);
+  });
+
+  it('throws nothing at a resource that sends garbage to every export', async () => {
+    rig = await startRig({ config: { exportCallsPerMinute: 1_000 } });
+    const api = rig.fx.exportsOf<Record<string, (...args: unknown[]) => { ok?: boolean }>>(
+      RESOURCE,
+      {
+        from: 'fuzzer',
+      },
+    );
+    const r = prng(311);
+    let accepted = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const a = randomValue(r);
+      const b = randomValue(r);
+      const answers = [api.createDispatchCall!(a, b), api.report911!(a, b, randomValue(r))];
+      for (const answer of answers) {
+        expect(typeof answer).toBe('object');
+        if (answer.ok) accepted++;
+      }
+      api.getQueueStatus!(a);
+    }
+    await rig.fx.settle();
+    expect(accepted).toBe(0);
+    expect(rig.cad.requests).toHaveLength(0);
+    expect(rig.fx.errors).toEqual([]);
+  });
+});
