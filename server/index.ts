@@ -172,7 +172,7 @@ function main(): void {
   };
   onNet(Events.hello, () => {
     const player = source;
-    emitNet(Events.commands, player, commandList);
+    if (reports.hello(player)) emitNet(Events.commands, player, commandList);
   });
   onNet(Events.report, (payload: unknown) => {
     const player = source;

@@ -237,6 +237,12 @@ export function createReports(deps: ReportDeps) {
       }
       return report(player, command, description, null, { cooldown: false, callback });
     },
+    /** A client asks for the command list; false when it asks too often to answer. */
+    hello(player: number): boolean {
+      if (flood.allow(String(player), deps.now())) return true;
+      stats.dropped++;
+      return false;
+    },
     /** A client's answer to a locate request. */
     located(player: number, payload: unknown): void {
       if (!flood.allow(String(player), deps.now()) || !deps.locator.answer(player, payload))
