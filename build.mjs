@@ -10,16 +10,20 @@ const common = {
   minify: false,
 };
 
-if (process.argv.includes('--bench')) {
-  // The benchmark is a Node program over the shared modules; it is never shipped.
-  await build({
+// Developer tools (benchmark, sandbox) are Node programs over the shared modules and the
+// emulator. They go to dist-tools/, never into dist/, which is what a server installs.
+const tool = (entry, outfile) =>
+  build({
     ...common,
-    entryPoints: ['bench/main.ts'],
-    outfile: 'dist/bench.cjs',
+    entryPoints: [entry],
+    outfile,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
   });
+
+if (process.argv.includes('--bench')) {
+  await tool('bench/main.ts', 'dist-tools/bench.cjs');
   process.exit(0);
 }
 
@@ -40,4 +44,5 @@ await Promise.all([
     target: 'es2020',
     format: 'iife',
   }),
+  tool('sandbox/main.ts', 'dist-tools/sandbox.cjs'),
 ]);

@@ -18,7 +18,7 @@ export interface Job<M> {
   enqueuedAt: number;
   /** Attempts that reached a verdict other than a 429 or a refused key. */
   attempts: number;
-  /** Not before this time (backoff after a failed attempt). */
+  /** Not before this time: a call held back while its details arrive (see `amend`). */
   notBefore: number;
   /** First come, first served within a priority; survives a restart. */
   seq: number;
@@ -70,7 +70,10 @@ export interface SchedulerDeps<M> {
 }
 
 export interface SchedulerOptions extends LimiterOptions {
-  /** First retry waits up to this long (full jitter); each next one up to twice that. @default 2000 */
+  /**
+   * After a retryable failure the whole key waits up to this long (full jitter); each further
+   * failure in a row up to twice as long. @default 2000
+   */
   backoffBaseMs: number;
   /** Longest wait between two attempts of one call. @default 300000 */
   backoffMaxMs: number;
@@ -86,6 +89,11 @@ export interface Pause {
   /** null: until an operator says `retry`. */
   until: number | null;
   reason: string;
+  /**
+   * 'rate-limit' (a 429: kept across a restart, the CAD said so), 'backoff' (the CAD is
+   * failing: a restart tries again at once), 'key' (the key was refused).
+   */
+  kind: 'rate-limit' | 'backoff' | 'key';
 }
 
 export type EnqueueResult =
@@ -117,6 +125,8 @@ export class Scheduler<M> {
   private timerAt = 0;
   private seq = 0;
   private stopped = false;
+  /** Retryable failures in a row, across calls: the CAD's health, for the backoff. */
+  private failures = 0;
   /** A smoothed response time, for the wait estimate players are told. */
   private latencyMs = 300;
 
@@ -142,7 +152,7 @@ export class Scheduler<M> {
     if (saved.budget) {
       this.limiter.restore(saved.budget.releases, now);
       if (saved.budget.pause && saved.budget.pause.until > now)
-        this.pause = { ...saved.budget.pause };
+        this.pause = { ...saved.budget.pause, kind: 'rate-limit' };
     }
     this.pump();
   }
@@ -309,13 +319,16 @@ export class Scheduler<M> {
     }
     let started = false;
     while (this.limiter.canSend(now)) {
+      // While the CAD is failing, one probe at a time: its answer decides whether more follow.
+      if (this.failures >= 2 && this.inFlight.size > 0) break;
       const job = this.nextReady(now);
       if (!job) break;
       this.start(job, now);
       started = true;
     }
     if (started) this.saveBudget(now);
-    if (this.queue.length === 0) return;
+    // Nothing waiting, or a probe is out: its answer pumps again, no timer needed.
+    if (this.queue.length === 0 || (this.failures >= 2 && this.inFlight.size > 0)) return;
     const slotAt = this.limiter.nextFreeAt(now);
     // No slot until a response arrives: finishing it pumps again, no timer needed.
     if (slotAt === null) return;
@@ -370,11 +383,14 @@ export class Scheduler<M> {
     const outcome = classify(attempt, { now, windowMs: this.options.windowMs });
     switch (outcome.type) {
       case 'sent':
+        this.failures = 0;
         job.attempts++;
         this.deps.journal.remove(job.id);
         this.deps.onSettled(job, outcome);
         break;
       case 'rejected': {
+        // The CAD answered: it is up, whatever it thought of this call.
+        this.failures = 0;
         job.attempts++;
         const letter: DeadLetter<M> = {
           job,
@@ -392,29 +408,59 @@ export class Scheduler<M> {
         // and do not count it as a failed attempt.
         if (this.pause?.until !== null) {
           const until = Math.max(now + outcome.waitMs, this.pause?.until ?? 0);
-          this.pause = { until, reason: `rate limited by the CAD (${outcome.hint})` };
+          this.pause = {
+            until,
+            reason: `rate limited by the CAD (${outcome.hint})`,
+            kind: 'rate-limit',
+          };
         }
         this.queue.push(job);
         this.deps.onDelayed(job, outcome);
+        // Saved again: attempts, the last error and what the caller was told survive a restart.
+        this.deps.journal.add(job);
         break;
       }
       case 'retry': {
+        // A failing CAD fails for every call: back off the whole key, not this call alone, so
+        // an outage costs one probe per backoff instead of the budget, and when the CAD is
+        // back the most urgent call goes first. The failed call moves behind the others of
+        // its priority, so one call the CAD chokes on cannot hold the rest up.
         job.attempts++;
-        const cap = Math.min(
-          this.options.backoffMaxMs,
-          this.options.backoffBaseMs * 2 ** (job.attempts - 1),
-        );
-        job.notBefore = now + Math.floor(this.deps.random() * cap);
         job.lastError = outcome.reason;
+        job.seq = this.seq++;
+        this.failures++;
+        // One failure can be bad luck (a CAD failing a few percent of requests); two in a row
+        // look like an outage, and only then does the key back off.
+        const cap =
+          this.failures < 2
+            ? 0
+            : Math.min(
+                this.options.backoffMaxMs,
+                this.options.backoffBaseMs * 2 ** (this.failures - 2),
+              );
+        const until = now + Math.floor(this.deps.random() * cap);
+        if (cap > 0 && this.pause?.until !== null && until > (this.pause?.until ?? 0)) {
+          this.pause = {
+            until,
+            reason: `the CAD is failing (${outcome.reason}); ${this.failures} failure(s) in a row`,
+            kind: 'backoff',
+          };
+        }
         this.queue.push(job);
         this.deps.onDelayed(job, outcome);
+        // Saved again: attempts, the last error and what the caller was told survive a restart.
+        this.deps.journal.add(job);
         break;
       }
       case 'unauthorized': {
         this.queue.push(job);
         // Said once per pause, not once per queued call.
         const first = this.pause?.until !== null;
-        this.pause = { until: null, reason: `the CAD refused the API key: ${outcome.reason}` };
+        this.pause = {
+          until: null,
+          reason: `the CAD refused the API key: ${outcome.reason}`,
+          kind: 'key',
+        };
         if (first) this.deps.onUnauthorized(job, outcome);
         break;
       }
@@ -425,7 +471,7 @@ export class Scheduler<M> {
 
   private saveBudget(now: number): void {
     const pause =
-      this.pause && this.pause.until !== null
+      this.pause?.kind === 'rate-limit' && this.pause.until !== null
         ? { until: this.pause.until, reason: this.pause.reason }
         : null;
     this.deps.journal.budget({

@@ -1,6 +1,6 @@
 // Self-tests of the local Sonoran CAD stand-in, driven with Node's own fetch.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCad, type LocalCadOptions, startLocalCad } from './cad/index';
+import { type LocalCad, type LocalCadOptions, startLocalCad } from '../sandbox/cad/index';
 
 const open: LocalCad[] = [];
 

@@ -1,6 +1,6 @@
 // Self-tests of the FXServer emulator, with small inline scripts standing in for resources.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FxServer, type Player } from './emulator/index';
+import { FxServer, type Player } from '../sandbox/emulator/index';
 
 let fx: FxServer;
 

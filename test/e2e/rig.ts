@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startLocalCad } from '../cad';
-import { FxServer } from '../emulator';
+import { startLocalCad } from '../../sandbox/cad';
+import { FxServer } from '../../sandbox/emulator';
 
 export const RESOURCE = 'sonoran-911';
 export const API_KEY = 'test-key-0123456789abcdef';

@@ -171,8 +171,9 @@ describe('Scheduler', () => {
     await r.clock.advance(10 * W);
     expect(r.settled).toEqual([{ title: 'a', type: 'sent', at: expect.any(Number) }]);
     const gaps = r.arrivals.slice(1).map((t, i) => t - r.arrivals[i]!);
-    // Full jitter with random = 0.5: half of 2 s, 4 s, 8 s, 16 s, plus the 100 ms answer.
-    expect(gaps).toEqual([1_100, 2_100, 4_100, 8_100]);
+    // One failure is retried at once; from the second in a row, full jitter with
+    // random = 0.5: half of 2 s, 4 s, 8 s, plus the 100 ms answer.
+    expect(gaps).toEqual([100, 1_100, 2_100, 4_100]);
   });
 
   it('moves a refused call aside and carries on with the rest', async () => {
@@ -383,5 +384,30 @@ describe('Scheduler hold and amend', () => {
     expect(r.arrivals).toHaveLength(0);
     await r.clock.advance(300);
     expect(r.settled.map((x) => x.title)).toEqual(['draft']);
+  });
+});
+
+describe('Scheduler during a CAD outage', () => {
+  it('probes with one call at a time instead of spending the budget, and sends the most urgent first after', async () => {
+    let down = true;
+    const r = rig(() => (down ? { kind: 'response', status: 503, headers: {}, body: '' } : ok(1)), {
+      requests: 5,
+      options: { backoffBaseMs: 10_000, backoffMaxMs: 20_000 },
+    });
+    r.add('low', call(3, 'low'));
+    await r.clock.advance(1_000);
+    r.add('mid', call(2, 'mid'));
+    r.add('urgent', call(1, 'urgent'));
+    await r.clock.advance(60_000);
+    // The first failure pauses the key: the two later calls are not thrown at a failing CAD
+    // together; probes come one at a time, 5 to 20 s apart.
+    expect(r.arrivals.length).toBeLessThanOrEqual(7);
+    const gaps = r.arrivals.slice(1).map((t, i) => t - r.arrivals[i]!);
+    // The first failure is retried at once (it may be bad luck); after that, 5 s and more apart.
+    expect(Math.min(...gaps.slice(1))).toBeGreaterThanOrEqual(5_000);
+    expect(r.s.status().pause?.reason).toMatch(/the CAD is failing \(HTTP 503/);
+    down = false;
+    await r.clock.advance(60_000);
+    expect(r.settled.map((x) => x.title)).toEqual(['urgent', 'mid', 'low']);
   });
 });

@@ -4,7 +4,8 @@ import type { Globals } from './common-globals';
 import type { ScriptContext } from './context';
 import type { Kernel } from './kernel';
 
-const hostRequire = createRequire(import.meta.url);
+// Any base path will do: only built-ins are ever required, and this works bundled as CJS too.
+const hostRequire = createRequire(`${process.cwd()}/`);
 
 // Built-ins only: the shipped resource has no node_modules, so a bundle that still
 // requires a package must fail here as it would on the server.

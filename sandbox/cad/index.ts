@@ -87,6 +87,8 @@ export interface CadRequest {
   outcome: 'answered' | 'reset' | 'hang';
   /** True when an injected fault decided the outcome. */
   injected: boolean;
+  /** The call this request created, if it did. */
+  callId?: number;
 }
 
 type Answer =
@@ -259,6 +261,7 @@ export class LocalCad {
       });
     }
     const callId = this.nextCallId++;
+    record.callId = callId;
     this.calls.push({ callId, body: result.body, receivedAt: at, headers: record.headers });
     const created = {
       ...result.body,
