@@ -205,8 +205,8 @@ async function main() {
   const rows: string[] = [];
   let failed = false;
   const header =
-    '| scenario | N | ours: delivered | requests | makespan | optimum | ratio | max/window | 429s | official: delivered | lost | 429s |';
-  rows.push(header, `|${' --- |'.repeat(12)}`);
+    '| scenario | N | ours: delivered | requests | makespan | optimum | ratio | ratio to requests sent | max/window | 429s | official: delivered | lost | 429s |';
+  rows.push(header, `|${' --- |'.repeat(13)}`);
   for (const [label, faults] of [
     ['healthy CAD', { rate5xx: 0, rateDrop: 0 }],
     ['20 % 5xx, 5 % dropped', { rate5xx: 0.2, rateDrop: 0.05 }],
@@ -219,7 +219,7 @@ async function main() {
       if (a.lost > 0 || a.maxInWindow > LIMIT || a.count429 > 0 || (healthy && ratio > 1.05))
         failed = true;
       rows.push(
-        `| ${label} | ${n} | ${a.delivered} | ${a.requests} | ${s(a.makespan)} | ${s(optimum(n))} | ${ratio.toFixed(3)} | ${a.maxInWindow} | ${a.count429} | ${b.delivered} | ${b.lost} | ${b.count429} |`,
+        `| ${label} | ${n} | ${a.delivered} | ${a.requests} | ${s(a.makespan)} | ${s(optimum(n))} | ${ratio.toFixed(3)} | ${(a.makespan / optimum(a.requests)).toFixed(3)} | ${a.maxInWindow} | ${a.count429} | ${b.delivered} | ${b.lost} | ${b.count429} |`,
       );
       if (a.idleWakeups > 0) failed = true;
     }
@@ -230,7 +230,8 @@ async function main() {
   );
   console.log(rows.join('\n'));
   console.log(
-    '\noptimum = (ceil(N / 20) - 1) x 60 s, for a CAD that never fails; with failures every failed request spends budget too.',
+    '\noptimum = (ceil(N / 20) - 1) x 60 s, for a CAD that never fails; with failures every failed request spends budget\n' +
+      'too, so the last ratio compares with the optimum for the requests actually sent.',
   );
   console.log('');
   console.log(`| measure | value | goal |\n| --- | --- | --- |`);

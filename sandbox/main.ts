@@ -71,7 +71,7 @@ async function main(): Promise<number> {
   let rl: ReturnType<typeof createInterface> | null = null;
   // Lines printed while a person types go above the prompt, which is then drawn again.
   const out = (line: string) => {
-    if (rl && !scripted) {
+    if (rl && !scripted && process.stdout.isTTY) {
       process.stdout.write(`\r\u001b[K${line}\n`);
       rl.prompt(true);
     } else {

@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LocalCad, startLocalCad } from '../../sandbox/cad';
+
+const root = resolve(__dirname, '../..');
+const cli = join(root, 'dist-tools/sandbox.cjs');
+
+/** Runs the built sandbox CLI as `npm start` would (after its build step). */
+function sandbox(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first`);
+  return new Promise<{ code: number | null; out: string }>((done) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.on('close', (code) => done({ code, out }));
+    if (options.input !== undefined) {
+      // A person types, waits for the answer, then quits.
+      const lines = options.input.split('\n');
+      let i = 0;
+      const next = () => {
+        if (i < lines.length) {
+          child.stdin.write(`${lines[i++]}\n`);
+          setTimeout(next, 400);
+        } else child.stdin.end();
+      };
+      setTimeout(next, 300);
+    } else child.stdin.end();
+  });
+}
+
+let cad: LocalCad | null = null;
+afterEach(async () => {
+  await cad?.close();
+  cad = null;
+});
+
+describe('npm start (the sandbox)', () => {
+  it('runs the quiet-shift example script', async () => {
+    const { code, out } = await sandbox(['--script', 'sandbox/scripts/quiet-shift.txt']);
+    expect(out).toContain('script passed');
+    expect(code).toBe(0);
+    expect(out).toMatch(/Jo \(1\)\s+│ Dispatch: Dispatch call #1001 created/);
+    expect(out).toMatch(
+      /cad\s+│ ← POST \/v2\/emergency\/servers\/1\/dispatch-calls 201 created #1001 "911 Call"/,
+    );
+  }, 30_000);
+
+  it('runs the bank-robbery example script: outage, restart, budget spent elsewhere', async () => {
+    const { code, out } = await sandbox(['--script', 'sandbox/scripts/bank-robbery.txt']);
+    expect(out).toContain('script passed');
+    expect(code).toBe(0);
+    expect(out).toMatch(/outbox: 3 call\(s\) from before the restart will be sent/);
+    expect(out).toMatch(/Manager \(4\)\s+│ Dispatch: Dispatch lines are busy/);
+  }, 60_000);
+
+  it('fails a script whose expectation is not met, naming the line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+    const script = join(dir, 'bad.txt');
+    writeFileSync(
+      script,
+      'join Jo\nas Jo /911 hello\nexpect Jo this never appears 1\njoin Never\n',
+    );
+    const { code, out } = await sandbox(['--script', script]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/line 3 failed: after 1 s nothing that Jo saw matches/);
+    expect(out).not.toContain('Never joined');
+  }, 30_000);
+
+  it('shows a prompt and answers a person typing commands', async () => {
+    const { code, out } = await sandbox([], {
+      input: 'join Jo\nas Jo /911 shots fired at the bank\nstatus\nquit',
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('sonoran-911> ');
+    expect(out).toMatch(/Jo \(1\)\s+│ Dispatch: Dispatch call #1001 created/);
+    expect(out).toMatch(/queue: 0 waiting/);
+  }, 30_000);
+
+  it('reports the problems of a broken config the way the server console would', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ commands: [{ name: '911', priority: 'high' }] }));
+    const { out } = await sandbox(['--config', config], {
+      input: 'join Jo\nas Jo /911 help\nquit',
+    });
+    expect(out).toContain('config.json commands[0].priority = "high": expected a whole number');
+    expect(out).toMatch(/Jo \(1\)\s+│ Dispatch: The emergency line is unavailable/);
+  }, 30_000);
+
+  it('points at another CAD with --cad and the key from SONORAN911_API_KEY', async () => {
+    cad = await startLocalCad({ keys: { 'staging-key-123': { serverIds: [1] } } });
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+    const script = join(dir, 'real.txt');
+    writeFileSync(script, 'join Jo\nas Jo /911 staging test\nexpect Jo created\n');
+    const { code, out } = await sandbox(['--cad', cad.url, '--script', script], {
+      env: { SONORAN911_API_KEY: 'staging-key-123' },
+    });
+    expect(code).toBe(0);
+    expect(cad.calls.map((c) => c.body.description)).toEqual(['staging test']);
+    expect(cad.calls[0]!.headers.authorization).toBe('Bearer staging-key-123');
+    expect(out).not.toContain('staging-key-123');
+    const missing = await sandbox(['--cad', cad.url]);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toMatch(/needs the API key in the environment/);
+  }, 30_000);
+});
