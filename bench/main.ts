@@ -72,7 +72,7 @@ async function ours(n: number, faults: Faults) {
     {
       send: () => cad.send(),
       now: clock.now,
-      timers: clock.api,
+      timers: clock.timers_,
       random,
       journal: new Outbox(new MemoryStore(), z.null()),
       onSettled: (_job, outcome) => {
@@ -88,7 +88,7 @@ async function ours(n: number, faults: Faults) {
   );
   for (const [i, call] of calls(n).entries()) scheduler.enqueue(`c${i}`, call, null);
   await clock.run(6 * 3_600_000, () => delivered === n);
-  const busy = clock.wakeups;
+  const busy = clock.fired;
   await clock.run(clock.now() + 10 * 60_000);
   return {
     delivered,
@@ -97,7 +97,7 @@ async function ours(n: number, faults: Faults) {
     requests: cad.arrivals.length,
     maxInWindow: cad.maxInAnyWindow(),
     count429: cad.count429,
-    idleWakeups: clock.wakeups - busy,
+    idleWakeups: clock.fired - busy,
   };
 }
 
@@ -121,7 +121,7 @@ async function official(n: number, faults: Faults) {
     void cad.send().then((result: HttpAttempt) => {
       if (result.kind === 'response' && result.status === 429 && tries < 2) {
         const wait = parseRetryAfter(result.headers['retry-after'], clock.now()) ?? 1_000;
-        clock.api.set(() => attempt(tries + 1), Math.min(wait, 10_000));
+        clock.timers_.set(() => attempt(tries + 1), Math.min(wait, 10_000));
         return;
       }
       settled++;

@@ -1,63 +1,13 @@
 /**
- * A deterministic world for the benchmark: a simulated clock with timers, and a simulated
- * CAD that counts requests per key in a rolling window at their arrival (somewhere between
+ * A deterministic world for the benchmark: the tests' fake clock, and a simulated CAD that counts requests per key in a rolling window at their arrival (somewhere between
  * send and response), answers 429 past the limit, and fails on a seeded schedule.
  */
+
+import { mulberry32 as prng } from '../sandbox/cad/faults';
 import type { HttpAttempt } from '../shared/outcome';
+import { FakeClock as SimClock } from '../test/support/clock';
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export class SimClock {
-  private t = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  /** Timer callbacks run so far: what an idle resource should not add to. */
-  wakeups = 0;
-
-  now = (): number => this.t;
-
-  readonly api = {
-    set: (fn: () => void, ms: number): unknown => {
-      const id = ++this.seq;
-      this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
-      return id;
-    },
-    clear: (handle: unknown): void => {
-      this.timers.delete(handle as number);
-    },
-  };
-
-  /** Runs timers in time order until `until` or until `done()` says stop. */
-  async run(until: number, done: () => boolean = () => false): Promise<void> {
-    for (;;) {
-      await drain();
-      if (done()) return;
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (!next || entry[1].at < next[1].at) next = entry;
-      if (!next || next[1].at > until) break;
-      this.timers.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      this.wakeups++;
-      next[1].fn();
-    }
-    this.t = Math.max(this.t, until);
-    await drain();
-  }
-}
-
-async function drain(): Promise<void> {
-  for (let i = 0; i < 8; i++) await Promise.resolve();
-}
+export { prng, SimClock };
 
 export interface CadOptions {
   requests: number;
@@ -90,7 +40,7 @@ export class SimCad {
     const arriveAfter = total * (0.2 + 0.6 * this.random());
     const roll = this.random();
     return new Promise((resolve) => {
-      this.clock.api.set(() => {
+      this.clock.timers_.set(() => {
         const at = this.clock.now();
         this.arrivals.push(at);
         while (this.counted.length > 0 && this.counted[0]! <= at - windowMs) this.counted.shift();
@@ -111,7 +61,7 @@ export class SimCad {
             answer = { kind: 'response', status: 503, headers: {}, body: '' };
           } else answer = { kind: 'response', status: 201, headers: {}, body: '{"callId":1}' };
         }
-        this.clock.api.set(() => resolve(answer), total - arriveAfter);
+        this.clock.timers_.set(() => resolve(answer), total - arriveAfter);
       }, arriveAfter);
     });
   }

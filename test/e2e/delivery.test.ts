@@ -1,24 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, bankRobber, type Rig, startRig } from './rig';
+import { API_KEY, playersReady, type Rig, said, startRig } from './rig';
 
 let rig: Rig | null = null;
 afterEach(async () => {
   await rig?.close();
   rig = null;
 });
-
-const said = (player: { chat: { text: string }[] }, pattern: RegExp) =>
-  player.chat.some((m) => pattern.test(m.text));
-
-async function playersReady(r: Rig, count: number) {
-  const players = Array.from({ length: count }, (_, i) =>
-    r.fx.addPlayer({ ...bankRobber, name: `Caller ${i}`, identifiers: [`license:caller${i}`] }),
-  );
-  await r.fx.waitFor(() => players.every((p) => p.suggestions.has('/911')), {
-    what: 'suggestions',
-  });
-  return players;
-}
 
 describe('delivery under limits and faults', () => {
   it('spends the budget to the last request without a 429, and tells late callers the wait', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { bankRobber, RESOURCE, type Rig, startRig } from './rig';
+import { bankRobber, RESOURCE, type Rig, said, startRig } from './rig';
 
 let rig: Rig | null = null;
 afterEach(async () => {
@@ -40,9 +40,6 @@ async function withConsumer(config: Record<string, unknown> = {}, name = 'robber
   // Wrapped: an exports proxy is not a promise, and awaiting it would look up a "then" export.
   return { api: rig.fx.exportsOf<Consumer>(name) };
 }
-
-const said = (player: { chat: { text: string }[] }, pattern: RegExp) =>
-  player.chat.some((m) => pattern.test(m.text));
 
 describe('exports for other resources', () => {
   it('raises a call at coords, answers at once and reports the callId to the callback and events', async () => {

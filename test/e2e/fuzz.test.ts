@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { mulberry32 as prng } from '../../sandbox/cad/faults';
 import { bankRobber, RESOURCE, type Rig, startRig } from './rig';
 
 let rig: Rig | null = null;
@@ -6,17 +7,6 @@ afterEach(async () => {
   await rig?.close();
   rig = null;
 });
-
-/** mulberry32, so a failing run can be replayed with the same seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const nasty: unknown[] = [
   null,

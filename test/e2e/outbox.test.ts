@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, bankRobber, RESOURCE, type Rig, startRig } from './rig';
+import { API_KEY, op, playersReady, RESOURCE, type Rig, said, startRig } from './rig';
 
 let rig: Rig | null = null;
 afterEach(async () => {
@@ -7,27 +7,11 @@ afterEach(async () => {
   rig = null;
 });
 
-const said = (player: { chat: { text: string }[] }, pattern: RegExp) =>
-  player.chat.some((m) => pattern.test(m.text));
-
-/** Operator command output without the resource prefix. */
-const op = (r: Rig, line: string) => r.fx.console(line).map((l) => l.replace(/^\[[^\]]+\] /, ''));
-
 /** After a restart the clients register the commands again; wait until they have. */
 async function commandsAgain(r: Rig, players: { hasClientCommand(name: string): boolean }[]) {
   await r.fx.waitFor(() => players.every((p) => p.hasClientCommand('911')), {
     what: 'commands registered again',
   });
-}
-
-async function playersReady(r: Rig, count: number) {
-  const players = Array.from({ length: count }, (_, i) =>
-    r.fx.addPlayer({ ...bankRobber, name: `Caller ${i}`, identifiers: [`license:caller${i}`] }),
-  );
-  await r.fx.waitFor(() => players.every((p) => p.suggestions.has('/911')), {
-    what: 'suggestions',
-  });
-  return players;
 }
 
 describe('outbox, restarts and operators', () => {

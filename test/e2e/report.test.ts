@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, bankRobber, type Rig, startRig } from './rig';
+import { API_KEY, bankRobber, type Rig, said, startRig } from './rig';
 
 let rig: Rig | null = null;
 afterEach(async () => {
@@ -8,8 +8,6 @@ afterEach(async () => {
 });
 
 const lines = (player: { chat: { text: string }[] }) => player.chat.map((m) => m.text);
-const said = (player: { chat: { text: string }[] }, pattern: RegExp) =>
-  lines(player).some((t) => pattern.test(t));
 
 describe('/911 end to end', () => {
   it('creates exactly one CAD call with every field and tells the player its callId', async () => {

@@ -96,3 +96,22 @@ function deepMerge(
   }
   return out;
 }
+
+/** Whether a player has read a chat line matching `pattern`. */
+export const said = (player: { chat: { text: string }[] }, pattern: RegExp): boolean =>
+  player.chat.some((m) => pattern.test(m.text));
+
+/** Operator command output without the resource prefix. */
+export const op = (r: Rig, line: string): string[] =>
+  r.fx.console(line).map((l) => l.replace(/^\[[^\]]+\] /, ''));
+
+/** `count` players with their own licenses, once their clients have registered /911. */
+export async function playersReady(r: Rig, count: number) {
+  const players = Array.from({ length: count }, (_, i) =>
+    r.fx.addPlayer({ ...bankRobber, name: `Caller ${i}`, identifiers: [`license:caller${i}`] }),
+  );
+  await r.fx.waitFor(() => players.every((p) => p.hasClientCommand('911')), {
+    what: 'clients ready',
+  });
+  return players;
+}
