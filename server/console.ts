@@ -49,7 +49,9 @@ export function runConsole(deps: ConsoleDeps, args: readonly string[]): string[]
       const keyFrom = deps.refreshKey();
       if (target.toLowerCase() === 'all') {
         const n = scheduler.retry('all');
-        return [`retry: ${n} dead letter(s) re-queued, sending resumed (API key from ${keyFrom})`];
+        const pause = scheduler.status().pause;
+        const state = pause ? `still paused: ${pause.reason}` : 'sending resumed';
+        return [`retry: ${n} dead letter(s) re-queued, ${state} (API key from ${keyFrom})`];
       }
       const id = resolve(scheduler, target);
       if (typeof id !== 'string') return [id.error];

@@ -194,12 +194,11 @@ function main(): void {
   });
   RegisterCommand(
     'sonoran911',
-    (caller: number, args: string[]) => {
+    (src: number, args: string[]) => {
       const lines = runConsole({ scheduler, now, refreshKey }, args);
-      if (caller === 0) for (const line of lines) log.info(line);
+      if (src === 0) for (const line of lines) log.info(line);
       else
-        for (const line of lines)
-          emitNet('chat:addMessage', caller, { args: ['sonoran911', line] });
+        for (const line of lines) emitNet('chat:addMessage', src, { args: ['sonoran911', line] });
     },
     // Restricted: players need ACE command.sonoran911; the console always may.
     true,

@@ -211,8 +211,9 @@ export class Scheduler<M> {
   }
 
   /**
-   * Puts dead letters back in the queue (`id` or every one with 'all') and lifts a pause, as
-   * after an operator fixed the key. Returns how many dead letters were re-queued.
+   * Puts dead letters back in the queue (`id`, or every one with 'all'). 'all' also resumes
+   * after a refused key or a failure backoff, as after an operator fixed the key; a 429 pause
+   * stays, since the CAD set it. Returns how many dead letters were re-queued.
    */
   retry(id: string | 'all'): number {
     const letters =
@@ -224,7 +225,10 @@ export class Scheduler<M> {
       this.deps.journal.add(again);
       this.queue.push(again);
     }
-    if (id === 'all' || letters.length > 0) this.pause = null;
+    if (id === 'all' && this.pause?.kind !== 'rate-limit') {
+      this.pause = null;
+      this.failures = 0;
+    }
     this.saveBudget(now);
     this.pump();
     return letters.length;

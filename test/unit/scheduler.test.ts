@@ -411,3 +411,48 @@ describe('Scheduler during a CAD outage', () => {
     expect(r.settled.map((x) => x.title)).toEqual(['urgent', 'mid', 'low']);
   });
 });
+
+describe('Scheduler pauses and operators', () => {
+  it('keeps a 429 pause when an operator retries everything, and lifts a failure backoff', async () => {
+    const limited = rig(() => ({
+      kind: 'response',
+      status: 429,
+      headers: { 'retry-after': '60' },
+      body: '',
+    }));
+    limited.add('a', call(1, 'a'));
+    await limited.clock.advance(1_000);
+    limited.s.retry('all');
+    expect(limited.s.status().pause?.kind).toBe('rate-limit');
+
+    let down = true;
+    const failing = rig(() => (down ? { kind: 'timeout' } : ok(1)), {
+      options: { backoffBaseMs: 60_000 },
+    });
+    failing.add('a', call(1, 'a'));
+    await failing.clock.advance(1_000);
+    expect(failing.s.status().pause?.kind).toBe('backoff');
+    down = false;
+    failing.s.retry('all');
+    await failing.clock.advance(1_000);
+    expect(failing.settled.map((x) => x.title)).toEqual(['a']);
+  });
+
+  it('forgets a failure backoff across a restart: a restart is a fresh try', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    const first = rig(() => ({ kind: 'response', status: 502, headers: {}, body: '' }), {
+      clock,
+      store,
+      options: { backoffBaseMs: 60_000 },
+    });
+    first.add('a', call(1, 'a'));
+    await clock.advance(1_000);
+    expect(first.s.status().pause?.kind).toBe('backoff');
+    first.crash();
+    const second = rig(() => ok(1), { clock, store });
+    second.s.restore(second.outbox.load());
+    await clock.advance(500);
+    expect(second.settled.map((x) => x.title)).toEqual(['a']);
+  });
+});
