@@ -456,3 +456,21 @@ describe('Scheduler pauses and operators', () => {
     expect(second.settled.map((x) => x.title)).toEqual(['a']);
   });
 });
+
+describe('Scheduler with one call the CAD chokes on', () => {
+  it('moves the failing call behind the others so they still go out', async () => {
+    const r = rig(
+      (c) =>
+        c.title === 'poison' ? { kind: 'response', status: 500, headers: {}, body: '' } : ok(1),
+      {
+        requests: 1,
+      },
+    );
+    r.add('p', call(1, 'poison'));
+    r.add('a', call(1, 'a'));
+    r.add('b', call(1, 'b'));
+    await r.clock.advance(5 * W);
+    expect(r.settled.map((x) => x.title)).toEqual(['a', 'b']);
+    expect(r.s.status()).toMatchObject({ queued: 1, stalled: 1 });
+  });
+});
