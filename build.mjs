@@ -2,7 +2,25 @@
 // The typecheck runs before this (see package.json "build"); esbuild only strips types.
 import { build } from 'esbuild';
 
+// zod re-exports every translation of its messages (about 360 KB); ours are English and
+// written by us, so the bundle keeps only zod's English locale.
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: 'zod-locales', namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 const common = {
+  plugins: [englishOnly],
   bundle: true,
   legalComments: 'none',
   logLevel: 'warning',
