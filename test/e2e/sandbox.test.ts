@@ -115,3 +115,27 @@ describe('npm start (the sandbox)', () => {
     expect(missing.out).toMatch(/needs the API key in the environment/);
   }, 30_000);
 });
+
+describe('npm run package', () => {
+  it('assembles exactly what a server installs, without package.json', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readdirSync } = await import('node:fs');
+    execFileSync(process.execPath, ['package.mjs'], { cwd: root });
+    const out = join(root, 'release/sonoran-911');
+    const files = readdirSync(out, { recursive: true }).map(String).sort();
+    expect(files).toEqual([
+      'README.md',
+      'config.json',
+      'dist',
+      'dist/client.js',
+      'dist/server.js',
+      'fxmanifest.lua',
+    ]);
+    // Everything the manifest loads is there.
+    const { readFileSync } = await import('node:fs');
+    const manifest = readFileSync(join(out, 'fxmanifest.lua'), 'utf8');
+    for (const [, script] of manifest.matchAll(/_script '([^']+)'/g))
+      expect(files).toContain(script);
+    expect(manifest).not.toMatch(/^\s*files/m);
+  });
+});

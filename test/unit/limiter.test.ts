@@ -19,8 +19,10 @@ describe('RollingLimiter', () => {
     l.end('b', 300);
     l.end('c', 400);
     expect(l.nextFreeAt(1_000)).toBe(200 + 500 + W);
+    // The window edge: 1 ms early is too early; on time and 1 ms later are fine.
     expect(l.canSend(200 + 500 + W - 1)).toBe(false);
     expect(l.canSend(200 + 500 + W)).toBe(true);
+    expect(l.canSend(200 + 500 + W + 1)).toBe(true);
     expect(l.used(200 + 500 + W + 1)).toBe(2);
     expect(l.canSend(400 + 500 + W + 1)).toBe(true);
     expect(l.used(400 + 500 + W + 1)).toBe(0);
