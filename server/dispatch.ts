@@ -109,9 +109,17 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
           notifier.tell(player, 'delayed');
         }
       },
-      onUnauthorized(job, outcome) {
-        const player = caller(job);
-        if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
+      onUnauthorized(job, outcome, first) {
+        if (!first) {
+          // A call that was in flight when the key was refused: its caller hears it too.
+          const player = caller(job);
+          if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
+          return;
+        }
+        // Everyone waiting hears it once; their calls stay queued for when it is fixed.
+        const players = new Set([job, ...scheduler.waiting()].map(caller));
+        for (const player of players)
+          if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
         log.error(
           `THE CAD REFUSED THE API KEY (${describeProblem(outcome.problem)}). Sending is paused and every call stays queued: fix sonoran911_apiKey (or api.serverId), then run "sonoran911 retry all".`,
         );

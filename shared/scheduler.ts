@@ -65,8 +65,13 @@ export interface SchedulerDeps<M> {
   onSettled(job: Job<M>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
   /** An attempt failed and the call waits to be tried again. */
   onDelayed(job: Job<M>, outcome: Extract<Outcome, { type: 'retry' | 'rate-limited' }>): void;
-  /** The key was refused; sending stops until `retry`. Called once per such pause. */
-  onUnauthorized(job: Job<M>, outcome: Extract<Outcome, { type: 'unauthorized' }>): void;
+  /** A request was refused for its key; sending stops until `retry('all')`. */
+  onUnauthorized(
+    job: Job<M>,
+    outcome: Extract<Outcome, { type: 'unauthorized' }>,
+    /** True for the first refusal of this pause; later ones are calls that were in flight. */
+    first: boolean,
+  ): void;
 }
 
 export interface SchedulerOptions extends LimiterOptions {
@@ -465,7 +470,7 @@ export class Scheduler<M> {
           reason: `the CAD refused the API key: ${outcome.reason}`,
           kind: 'key',
         };
-        if (first) this.deps.onUnauthorized(job, outcome);
+        this.deps.onUnauthorized(job, outcome, first);
         break;
       }
     }

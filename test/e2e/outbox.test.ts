@@ -89,18 +89,27 @@ describe('outbox, restarts and operators', () => {
 
   it('resumes after an operator fixes the key, with the same calls', async () => {
     rig = await startRig({ convars: { sonoran911_apiKey: 'revoked-key-1' } });
-    const [p] = await playersReady(rig, 1);
+    const [p, q] = await playersReady(rig, 2);
     p!.type('/911 key trouble');
-    await rig.fx.waitFor(() => /THE CAD REFUSED THE API KEY/.test(rig!.log()), {
-      what: 'loud console line',
-    });
+    q!.type('/911 me too');
+    await rig.fx.waitFor(
+      () =>
+        /THE CAD REFUSED THE API KEY/.test(rig!.log()) &&
+        said(p!, /unavailable/) &&
+        said(q!, /unavailable/),
+      { what: 'loud console line and both callers told' },
+    );
     expect(op(rig, 'sonoran911 status').join('\n')).toMatch(/paused: until "sonoran911 retry all"/);
     rig.fx.setConvar('sonoran911_apiKey', API_KEY);
     expect(op(rig, 'sonoran911 retry all').join('\n')).toMatch(
       /sending resumed \(API key from convar sonoran911_apiKey\)/,
     );
-    await rig.fx.waitFor(() => said(p!, /created/), { what: 'created after the fix' });
-    expect(rig.cad.calls.map((c) => c.body.description)).toEqual(['key trouble']);
+    // Both callers heard that the line is down, whether their call was waiting or in flight.
+    expect(said(p!, /unavailable/) && said(q!, /unavailable/)).toBe(true);
+    await rig.fx.waitFor(() => said(p!, /created/) && said(q!, /created/), {
+      what: 'created after the fix',
+    });
+    expect(rig.cad.calls.map((c) => c.body.description).sort()).toEqual(['key trouble', 'me too']);
     expect(rig.log()).not.toContain('revoked-key-1');
   });
 

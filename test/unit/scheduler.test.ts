@@ -68,7 +68,9 @@ function rig(respond: (c: DispatchCall, n: number) => HttpAttempt, opts: RigOpti
       journal: outbox,
       onSettled: (job, o) => settled.push({ title: job.call.title, type: o.type, at: clock.now() }),
       onDelayed: (job, o) => delayed.push(`${job.call.title}:${o.type}`),
-      onUnauthorized: () => unauthorized++,
+      onUnauthorized: (_job, _outcome, first) => {
+        if (first) unauthorized++;
+      },
     },
     {
       requests: opts.requests ?? 20,
