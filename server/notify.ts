@@ -10,7 +10,6 @@ const COLORS: Record<Tone, [number, number, number]> = {
 
 export interface Notifier {
   tell(player: number, key: MessageKey, vars?: Record<string, string | number>, tone?: Tone): void;
-  text(key: MessageKey, vars?: Record<string, string | number>): string;
   readonly messages: Messages;
 }
 
@@ -18,13 +17,13 @@ export function createNotifier(
   messages: Messages,
   send: (player: number, message: { color: number[]; args: string[] }) => void,
 ): Notifier {
-  const text = (key: MessageKey, vars?: Record<string, string | number>) =>
-    format(messages[key], vars);
   return {
     messages,
-    text,
     tell(player, key, vars, tone = 'info') {
-      send(player, { color: COLORS[tone], args: [messages.chatAuthor, text(key, vars)] });
+      send(player, {
+        color: COLORS[tone],
+        args: [messages.chatAuthor, format(messages[key], vars)],
+      });
     },
   };
 }

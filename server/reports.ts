@@ -61,7 +61,7 @@ export function createReports(deps: ReportDeps) {
   const { world, notifier, log, config } = deps;
   const byName = new Map(deps.commands.map((c) => [c.name.toLowerCase(), c]));
   const flood = new FloodGuard(FLOOD_BURST, FLOOD_REFILL_MS);
-  const stats = { accepted: 0, dropped: 0 };
+  const stats = { dropped: 0 };
   const formats: LocationFormats = {
     ...config.location,
     unknownLocation: deps.messages.unknownLocation,
@@ -185,7 +185,6 @@ export function createReports(deps: ReportDeps) {
     }
     // The cooldown starts only for an accepted call: a refused one can be tried again.
     if (options.cooldown) deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
-    stats.accepted++;
     const anonymous = command.anonymous ? ' anonymously' : '';
     log.info(
       `call ${requestId}: /${command.name} from ${realName} (${identity?.identifier ?? 'no identifier'})${anonymous} queued`,

@@ -5,11 +5,6 @@
  */
 import { z } from 'zod';
 
-/** CALL_ORIGIN in the contract. */
-export const CallOrigin = { RADIO_DISPATCH: 0, SELF_INITIATED: 1 } as const;
-/** CALL_STATUS in the contract. */
-export const CallStatus = { PENDING: 0, ACTIVE: 1, CLOSED: 2 } as const;
-
 export const originSchema = z.union([z.literal(0), z.literal(1)], {
   error: 'expected a call origin: 0 (RADIO_DISPATCH) or 1 (SELF_INITIATED)',
 });
