@@ -17,8 +17,8 @@ function main(): void {
 
   onNet(Events.commands, (payload: CommandsPayload) => {
     if (!payload || !Array.isArray(payload.commands)) return;
-    for (const { name, help } of payload.commands) {
-      emit('chat:addSuggestion', `/${name}`, help, [payload.param]);
+    for (const { name, help, suggest } of payload.commands) {
+      if (suggest) emit('chat:addSuggestion', `/${name}`, help, [payload.param]);
       // RegisterCommand twice would run the handler twice; the list can arrive again.
       if (registered.has(name)) continue;
       registered.add(name);

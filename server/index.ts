@@ -166,13 +166,18 @@ function main(): void {
   );
   exports('getQueueStatus', () => api.getQueueStatus());
 
-  const commandList: CommandsPayload = {
-    commands: commands.map((c) => ({ name: c.name, help: c.help })),
+  // Each player is offered the chat help of the commands their ACEs allow.
+  const commandsFor = (player: number): CommandsPayload => ({
+    commands: commands.map((c) => ({
+      name: c.name,
+      help: c.help,
+      suggest: c.ace === null || world.aceAllowed(player, c.ace),
+    })),
     param: { name: messages.suggestionParam, help: messages.suggestionParamHelp },
-  };
+  });
   onNet(Events.hello, () => {
     const player = source;
-    if (reports.hello(player)) emitNet(Events.commands, player, commandList);
+    if (reports.hello(player)) emitNet(Events.commands, player, commandsFor(player));
   });
   onNet(Events.report, (payload: unknown) => {
     const player = source;
@@ -204,7 +209,7 @@ function main(): void {
     true,
   );
   // Clients already connected when this resource (re)starts may have said hello too early.
-  emitNet(Events.commands, -1, commandList);
+  for (const player of getPlayers()) emitNet(Events.commands, player, commandsFor(Number(player)));
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

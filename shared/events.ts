@@ -22,7 +22,8 @@ export const LocalEvents = {
 } as const;
 
 export interface CommandsPayload {
-  commands: { name: string; help: string }[];
+  /** `suggest`: false for a command this player lacks the ACE for (it still answers why). */
+  commands: { name: string; help: string; suggest: boolean }[];
   param: { name: string; help: string };
 }
 

@@ -116,9 +116,12 @@ describe('/911 end to end', () => {
       identifiers: ['license:c0p'],
       aces: ['sonoran911.panic'],
     });
-    await rig.fx.waitFor(() => civ.suggestions.has('/panic') && cop.suggestions.has('/panic'), {
-      what: 'suggestions',
+    await rig.fx.waitFor(() => civ.hasClientCommand('panic') && cop.hasClientCommand('panic'), {
+      what: 'commands registered',
     });
+    // Only the player allowed to use it is offered it in chat.
+    expect(cop.suggestions.has('/panic')).toBe(true);
+    expect(civ.suggestions.has('/panic')).toBe(false);
     civ.type('/panic help');
     cop.type('/panic officer down');
     await rig.fx.waitFor(() => said(civ, /not allowed to use \/panic/) && said(cop, /created/), {
