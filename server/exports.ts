@@ -43,6 +43,8 @@ export interface ExportDeps {
   world: World;
   config: Config;
   messages: Messages;
+  /** Address and block templates with their fallbacks. */
+  formats: LocationFormats;
   dispatch: Dispatch;
   intake: IntakeApi;
   reports: Reports;
@@ -59,11 +61,7 @@ export function createExports(deps: ExportDeps) {
   const { config, world, log } = deps;
   const perMinute = config.exportCallsPerMinute;
   const flood = new FloodGuard(perMinute, 60_000 / perMinute);
-  const formats: LocationFormats = {
-    ...config.location,
-    unknownLocation: deps.messages.unknownLocation,
-    nearPostal: deps.messages.nearPostal,
-  };
+  const { formats } = deps;
 
   /** Who may call, how often, and whether the callback is usable. */
   const gate = (resource: string, callback: unknown): string | null => {
@@ -71,7 +69,7 @@ export function createExports(deps: ExportDeps) {
       return `resource "${resource}" may not raise calls (it is not in exportAllowList)`;
     }
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      return 'the second argument must be a callback function (or left out)';
+      return 'the callback must be a function (or left out)';
     }
     if (!flood.allow(resource, deps.now())) {
       return `resource "${resource}" raised more than ${perMinute} calls in a minute; this one was refused`;

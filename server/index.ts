@@ -4,6 +4,7 @@
  * the operator command; every part lives in its own module.
  */
 import { randomUUID } from 'node:crypto';
+import type { LocationFormats } from '../shared/call';
 import { loadConfig, resolveApiKey } from '../shared/config-load';
 import { configSchema } from '../shared/config-schema';
 import { Cooldowns } from '../shared/cooldown';
@@ -120,6 +121,11 @@ function main(): void {
   }
 
   intake = createIntake({ dispatch, unavailable, log });
+  const formats: LocationFormats = {
+    ...config.location,
+    unknownLocation: messages.unknownLocation,
+    nearPostal: messages.nearPostal,
+  };
   const postals = createPostals(world, config.postals, log, now);
   const locator = createLocator({
     ask: (player, nonce) => emitNet(Events.locate, player, { nonce }),
@@ -131,6 +137,7 @@ function main(): void {
     world,
     config,
     messages,
+    formats,
     commands,
     unavailable,
     dispatch,
@@ -147,6 +154,7 @@ function main(): void {
     world,
     config,
     messages,
+    formats,
     dispatch,
     intake,
     reports,

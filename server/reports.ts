@@ -33,6 +33,8 @@ export interface ReportDeps {
   world: World;
   config: Config;
   messages: Messages;
+  /** Address and block templates with their fallbacks. */
+  formats: LocationFormats;
   commands: readonly CommandConfig[];
   /** Why no call can be sent right now, or null when the line is open. */
   unavailable(): string | null;
@@ -62,11 +64,7 @@ export function createReports(deps: ReportDeps) {
   const byName = new Map(deps.commands.map((c) => [c.name.toLowerCase(), c]));
   const flood = new FloodGuard(FLOOD_BURST, FLOOD_REFILL_MS);
   const stats = { dropped: 0 };
-  const formats: LocationFormats = {
-    ...config.location,
-    unknownLocation: deps.messages.unknownLocation,
-    nearPostal: deps.messages.nearPostal,
-  };
+  const { formats } = deps;
 
   /** Names a client reported, if it stands where the server sees the player. */
   const trustedNames = (player: number, position: Position, claimed: ClientLocation | null) => {
