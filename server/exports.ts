@@ -15,7 +15,6 @@ import {
 } from '../shared/export-schema';
 import { FloodGuard } from '../shared/flood';
 import { mapIdentity, stableKey } from '../shared/identity';
-import type { Messages } from '../shared/locale';
 import type { SchedulerStatus } from '../shared/scheduler';
 import { cleanText } from '../shared/text';
 import type { CallMeta, CallResult, Dispatch } from './dispatch';
@@ -42,7 +41,6 @@ export interface QueueStatus extends Omit<SchedulerStatus, 'pause'> {
 export interface ExportDeps {
   world: World;
   config: Config;
-  messages: Messages;
   /** Address and block templates with their fallbacks. */
   formats: LocationFormats;
   dispatch: Dispatch;

@@ -153,7 +153,6 @@ function main(): void {
   const api = createExports({
     world,
     config,
-    messages,
     formats,
     dispatch,
     intake,
