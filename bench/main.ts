@@ -56,7 +56,8 @@ interface Faults {
   rateDrop: number;
 }
 
-async function ours(n: number, faults: Faults) {
+/** A fresh clock and CAD; the same seed for ours and theirs, so both meet the same faults. */
+function world(n: number, faults: Faults) {
   const clock = new SimClock();
   const cad = new SimCad(clock, {
     requests: LIMIT,
@@ -65,6 +66,11 @@ async function ours(n: number, faults: Faults) {
     seed: 7 + n,
     ...faults,
   });
+  return { clock, cad };
+}
+
+async function ours(n: number, faults: Faults) {
+  const { clock, cad } = world(n, faults);
   const random = prng(11 + n);
   let delivered = 0;
   let lastAt = 0;
@@ -106,14 +112,7 @@ async function ours(n: number, faults: Faults) {
  * min(Retry-After, 10 s), nothing else retried, nothing kept.
  */
 async function official(n: number, faults: Faults) {
-  const clock = new SimClock();
-  const cad = new SimCad(clock, {
-    requests: LIMIT,
-    windowMs: WINDOW,
-    latency: [80, 400],
-    seed: 7 + n,
-    ...faults,
-  });
+  const { clock, cad } = world(n, faults);
   let delivered = 0;
   let settled = 0;
   let lastAt = 0;

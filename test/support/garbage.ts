@@ -49,6 +49,9 @@ export function randomValue(r: () => number, depth = 0): unknown {
   return o;
 }
 
+/** A random value as JSON text (the values have no cycles, so this never throws). */
+export const randomJson = (r: () => number): string => JSON.stringify(randomValue(r)) ?? 'null';
+
 export const validReport = () => ({
   command: '911',
   description: 'shots fired',

@@ -5,7 +5,7 @@ import { loadConfig } from '../../shared/config-load';
 import { createCallInputSchema, parseExportInput } from '../../shared/export-schema';
 import { MemoryStore, Outbox } from '../../shared/outbox';
 import { parseLocated, parseReport } from '../../shared/report-schema';
-import { mutate, randomValue } from '../support/garbage';
+import { mutate, randomJson, randomValue } from '../support/garbage';
 
 const ROUNDS = 10_000;
 const finiteOrNull = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
@@ -49,12 +49,7 @@ describe('parsers under fuzz', () => {
   it('config loading reports garbage instead of throwing', () => {
     const r = mulberry32(3);
     for (let i = 0; i < 2_000; i++) {
-      let text: string;
-      try {
-        text = JSON.stringify(randomValue(r)) ?? 'undefined';
-      } catch {
-        text = '{';
-      }
+      const text = randomJson(r);
       const loaded = loadConfig({ fileText: text, convar: () => '' });
       if (!loaded.ok) expect(loaded.errors.length).toBeGreaterThan(0);
     }
@@ -64,12 +59,7 @@ describe('parsers under fuzz', () => {
     const r = mulberry32(4);
     const store = new MemoryStore();
     for (let i = 0; i < 1_000; i++) {
-      let text: string;
-      try {
-        text = JSON.stringify(randomValue(r)) ?? '';
-      } catch {
-        text = '';
-      }
+      const text = randomJson(r);
       store.set(`outbox:call:${i}`, text);
     }
     const restored = new Outbox(store, z.null()).load();
