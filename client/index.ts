@@ -3,8 +3,11 @@
  * command list, registers those commands with chat help, and on use sends the words and
  * the place to the server, which decides everything else.
  */
+
+import { wordsAfterCommand } from '../shared/command-line';
 import {
   type CommandsPayload,
+  type ConflictPayload,
   Events,
   type LocatedPayload,
   type LocatePayload,
@@ -17,17 +20,25 @@ function main(): void {
 
   onNet(Events.commands, (payload: CommandsPayload) => {
     if (!payload || !Array.isArray(payload.commands)) return;
-    for (const { name, help, suggest } of payload.commands) {
-      if (suggest) emit('chat:addSuggestion', `/${name}`, help, [payload.param]);
+    // The list holds only what this player may use: a client command registered here is
+    // open to everyone on this client, and the stock chat suggests every such command.
+    for (const { name, help } of payload.commands) {
+      emit('chat:addSuggestion', `/${name}`, help, [payload.param]);
       // RegisterCommand twice would run the handler twice; the list can arrive again.
       if (registered.has(name)) continue;
       registered.add(name);
+      // Another resource owning the name keeps the slot: the server console should say so.
+      const owner = ownerOf(name);
+      if (owner !== null && owner !== GetCurrentResourceName()) {
+        const conflict: ConflictPayload = { command: name, resource: owner };
+        emitNet(Events.conflict, conflict);
+      }
       RegisterCommand(
         name,
-        (_source: number, args: string[]) => {
+        (_source: number, args: string[], raw: string) => {
           const report: ReportPayload = {
             command: name,
-            description: args.join(' '),
+            description: wordsAfterCommand(name, raw, args),
             location: readLocation(),
           };
           emitNet(Events.report, report);
@@ -49,3 +60,15 @@ function main(): void {
 }
 
 main();
+
+/** The resource that owns a command name on this client, or null when it is free. */
+function ownerOf(name: string): string | null {
+  const list: unknown = GetRegisteredCommands();
+  if (!Array.isArray(list)) return null;
+  const lower = name.toLowerCase();
+  for (const entry of list as { name?: unknown; resource?: unknown }[]) {
+    if (typeof entry?.name === 'string' && entry.name.toLowerCase() === lower)
+      return typeof entry.resource === 'string' ? entry.resource : null;
+  }
+  return null;
+}

@@ -13,6 +13,8 @@ export const Events = {
   locate: 'sonoran911:locate',
   /** client -> server: the answer, carrying the server's nonce. Untrusted too. */
   located: 'sonoran911:located',
+  /** client -> server: one of our command names is registered by another resource there. */
+  conflict: 'sonoran911:conflict',
 } as const;
 
 /** Local server events other resources can listen to. */
@@ -22,8 +24,11 @@ export const LocalEvents = {
 } as const;
 
 export interface CommandsPayload {
-  /** `suggest`: false for a command this player lacks the ACE for (it still answers why). */
-  commands: { name: string; help: string; suggest: boolean }[];
+  /**
+   * Only the commands this player's ACEs allow: a client registers every command it is sent,
+   * and a client-side command is open to everyone on that client and suggested by the chat.
+   */
+  commands: { name: string; help: string }[];
   param: { name: string; help: string };
 }
 
@@ -51,4 +56,9 @@ export interface ReportPayload {
   command: string;
   description: string;
   location: ClientLocation;
+}
+
+export interface ConflictPayload {
+  command: string;
+  resource: string;
 }
