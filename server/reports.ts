@@ -4,7 +4,13 @@
  * postal. The client's report is trusted for nothing but the names of the place, and only
  * when it stands where the server sees the player.
  */
-import { buildCall, type LocationFormats, type Position, type Report } from '../shared/call';
+import {
+  type BuildResult,
+  buildCall,
+  type LocationFormats,
+  type Position,
+  type Report,
+} from '../shared/call';
 import type { CommandConfig, Config } from '../shared/config-schema';
 import type { Cooldowns } from '../shared/cooldown';
 import type { ClientLocation } from '../shared/events';
@@ -130,7 +136,8 @@ export function createReports(deps: ReportDeps) {
       log.warn(`no server-side position for player ${player}: using the client's report`);
     const position: Position | null =
       serverView ?? (claimed ? { x: claimed.x, y: claimed.y, z: claimed.z } : null);
-    // A call raised for a player (report911) asks the client for names; it waits for them briefly.
+    // A call raised for a player (report911) asks the client for names, and for the place
+    // itself when the server has no view of the ped; it waits for them briefly.
     const locate = claimed === null;
     const identity = mapIdentity(identifiers, config.identity);
     const realName = cleanText(world.playerName(player), 64, false) || `player ${player}`;
@@ -162,7 +169,7 @@ export function createReports(deps: ReportDeps) {
     }
 
     const meta: CallMeta = { player, playerKey, callerName: realName, source: `/${command.name}` };
-    const holdMs = locate && position ? deps.locator.timeoutMs : 0;
+    const holdMs = locate ? deps.locator.timeoutMs : 0;
     const queued: Intake = deps.intake.submit(
       requestId,
       built.call,
@@ -173,11 +180,20 @@ export function createReports(deps: ReportDeps) {
     if (!queued.ok)
       return refuse(queued.error, () => notifier.tell(player, queued.message, {}, 'error'));
 
-    if (locate && position) {
+    if (locate) {
       deps.locator.request(player, (answer) => {
-        const names = answer ? trustedNames(player, position, answer) : null;
-        const amended = names ? buildCall(withNames(draft, names), formats) : built;
-        // Without names the held call is released as it is, without waiting out the hold.
+        let amended: BuildResult = built;
+        if (position) {
+          const names = answer ? trustedNames(player, position, answer) : null;
+          if (names) amended = buildCall(withNames(draft, names), formats);
+        } else if (answer) {
+          // No server view (no OneSync, or a stale ped): the client's word is all there is,
+          // as for a /911 typed by a player the server cannot see.
+          const at = { x: answer.x, y: answer.y, z: answer.z };
+          const placed = { ...draft, position: at, postal: deps.postals.nearest(at.x, at.y) };
+          amended = buildCall(withNames(placed, answer), formats);
+        }
+        // Without an answer the held call is released as it is, without waiting out the hold.
         deps.dispatch.scheduler.amend(requestId, amended.ok ? amended.call : built.call);
       });
     }
