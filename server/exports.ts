@@ -11,7 +11,9 @@ import type { ClientLocation } from '../shared/events';
 import {
   type CreateCallInput,
   createCallInputSchema,
+  describe,
   parseExportInput,
+  playerIdSchema,
 } from '../shared/export-schema';
 import { FloodGuard } from '../shared/flood';
 import { mapIdentity, stableKey } from '../shared/identity';
@@ -19,6 +21,7 @@ import type { SchedulerStatus } from '../shared/scheduler';
 import { cleanText } from '../shared/text';
 import type { CallMeta, CallResult, Dispatch } from './dispatch';
 import type { IntakeApi } from './intake';
+import type { Caller } from './invoker';
 import type { Locator } from './locate';
 import type { Logger } from './log';
 import type { Postals } from './postals';
@@ -62,7 +65,11 @@ export function createExports(deps: ExportDeps) {
   const { formats } = deps;
 
   /** Who may call, how often, and whether the callback is usable. */
-  const gate = (resource: string, callback: unknown): string | null => {
+  const gate = (caller: Caller, callback: unknown): string | null => {
+    const resource = caller.name;
+    if (config.exportAllowList !== null && !caller.known) {
+      return 'this server build cannot name the resource calling an export, so exportAllowList cannot let it through (update FXServer to build 27092 or newer)';
+    }
     if (config.exportAllowList !== null && !config.exportAllowList.includes(resource)) {
       return `resource "${resource}" may not raise calls (it is not in exportAllowList)`;
     }
@@ -83,7 +90,11 @@ export function createExports(deps: ExportDeps) {
   ) => {
     const d = config.exportDefaults;
     const player = input.playerId ?? null;
-    const position = input.coords ?? (player !== null ? world.position(player) : null);
+    const serverView = player !== null ? world.position(player) : null;
+    // Without a server view of the player's ped (no OneSync, a stale ped), the client's
+    // answer is the best place there is.
+    const clientView = player !== null && names ? { x: names.x, y: names.y, z: names.z } : null;
+    const position = input.coords ?? serverView ?? clientView;
     const postal = input.postal ?? (position ? deps.postals.nearest(position.x, position.y) : null);
     const location = renderLocation(formats, names ?? {}, postal);
     const identity =
@@ -97,8 +108,8 @@ export function createExports(deps: ExportDeps) {
     ];
     const accounts = input.accounts ?? d.accounts;
     const deleteAfterMinutes = input.deleteAfterMinutes ?? d.deleteAfterMinutes;
+    // The schema refuses the keys set here (RESERVED_META_KEYS), so nothing is overwritten.
     const metaData: Record<string, string> = { ...input.metaData };
-    // Our own keys win over the caller's: they are what staff trace a call by.
     Object.assign(metaData, { source: 'sonoran-911', resource, requestId });
     if (position)
       Object.assign(metaData, { x: coord(position.x), y: coord(position.y), z: coord(position.z) });
@@ -128,8 +139,9 @@ export function createExports(deps: ExportDeps) {
   };
 
   const api = {
-    createDispatchCall(resource: string, input: unknown, callback?: unknown): ExportAnswer {
-      const refused = gate(resource, callback);
+    createDispatchCall(caller: Caller, input: unknown, callback?: unknown): ExportAnswer {
+      const resource = caller.name;
+      const refused = gate(caller, callback);
       if (refused) return refuse(resource, 'createDispatchCall', refused);
       const parsed = parseExportInput(createCallInputSchema, input);
       if (!parsed.ok) return refuse(resource, 'createDispatchCall', parsed.error);
@@ -156,8 +168,9 @@ export function createExports(deps: ExportDeps) {
         callerName: player !== null ? cleanText(world.playerName(player), 64, false) : resource,
         source: `export from ${resource}`,
       };
-      // With a player and no address of its own, the client is asked for the street names.
-      const locate = player !== null && position !== null && value.address === undefined;
+      // With a player and no address of its own, the client is asked for the street names;
+      // with a player and no position at all, for the place too.
+      const locate = player !== null && (position === null || value.address === undefined);
       const queued = deps.intake.submit(
         requestId,
         call.call,
@@ -177,30 +190,32 @@ export function createExports(deps: ExportDeps) {
     },
 
     report911(
-      resource: string,
+      caller: Caller,
       playerId: unknown,
       description: unknown,
       callback?: unknown,
     ): ReportAnswer {
-      const refused = gate(resource, callback);
+      const resource = caller.name;
+      const refused = gate(caller, callback);
       if (refused) return refuse(resource, 'report911', refused);
-      if (typeof playerId !== 'number' || !Number.isInteger(playerId) || playerId <= 0) {
+      const id = playerIdSchema.safeParse(playerId);
+      if (!id.success) {
         return refuse(
           resource,
           'report911',
-          'playerId must be a player server id (a whole number)',
+          `playerId${playerId === undefined ? '' : ` = ${describe(playerId)}`} must be a player server id (a whole number, or its string from GetPlayers())`,
         );
       }
       if (typeof description !== 'string')
         return refuse(resource, 'report911', 'description must be text');
       const answer = deps.reports.report911(
-        playerId,
+        id.data,
         description,
         typeof callback === 'function' ? (callback as Callback) : undefined,
       );
       if (answer.ok)
         log.info(
-          `call ${answer.id}: report911 for player ${playerId} raised by resource ${resource}`,
+          `call ${answer.id}: report911 for player ${id.data} raised by resource ${resource}`,
         );
       else log.info(`report911 from resource ${resource} refused: ${answer.error}`);
       return answer;

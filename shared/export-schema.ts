@@ -20,12 +20,20 @@ const finite = z
 const text = (max: number) =>
   z.string({ error: 'expected text' }).max(max, { error: `expected at most ${max} characters` });
 
-const coordsSchema = z.union(
-  [
-    z.tuple([finite, finite, finite]).transform(([x, y, z]) => ({ x, y, z })),
-    z.strictObject({ x: finite, y: finite, z: finite }),
-  ],
-  { error: 'expected coords as [x, y, z] or { x, y, z } with finite numbers' },
+const coordsSchema = z.preprocess(
+  (v) => luaVector(v) ?? v,
+  z.union(
+    [
+      z.tuple([finite, finite, finite]).transform(([x, y, z]) => ({ x, y, z })),
+      // A vector4 (or [x, y, z, heading]) is a place plus a heading: the place is used.
+      z.tuple([finite, finite, finite, finite]).transform(([x, y, z]) => ({ x, y, z })),
+      z.strictObject({ x: finite, y: finite, z: finite }),
+    ],
+    {
+      error:
+        'expected coords as a vector3, [x, y, z] or { x, y, z } with finite numbers (a vector2 has no height)',
+    },
+  ),
 );
 
 /** Numbers and booleans are sent as strings, as the CAD wants; anything nested is refused. */
@@ -41,28 +49,122 @@ const noteSchema = z.strictObject({
   content: text(2_000),
 });
 
-export const createCallInputSchema = z.strictObject({
-  title: text(100).min(1, { error: 'a call needs a title' }),
-  code: text(32).optional(),
-  priority: prioritySchema.optional(),
-  origin: originSchema.optional(),
-  status: statusSchema.optional(),
-  description: text(4_000).optional(),
-  address: text(200).optional(),
-  block: text(200).optional(),
-  postal: text(20).optional(),
-  notes: z.array(noteSchema).max(20).optional(),
-  communityUserIds: z.array(communityUserIdSchema).max(50).optional(),
-  accounts: z.array(accountSchema).max(50).optional(),
-  metaData: z.record(z.string().max(64), metaValue).optional(),
-  deleteAfterMinutes: deleteAfterMinutesSchema.optional(),
-  /** The caller: identity and (without coords) position come from this player. */
-  playerId: z
-    .int({ error: 'expected a player server id' })
-    .positive({ error: 'expected a player server id' })
-    .optional(),
-  coords: coordsSchema.optional(),
-});
+/**
+ * A Lua vector arrives as msgpack extension 20/21/22 (vector2/3/4) holding float32 values,
+ * which FXServer's JS runtime hands over undecoded as `{ type, buffer }`
+ * (citizenfx/fivem data/shared/citizen/scripting/v8/msgpack.js; lua-cmsgpack packs them).
+ * Returns the numbers, or null for anything else.
+ */
+export function luaVector(value: unknown): number[] | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { type, buffer } = value as { type?: unknown; buffer?: unknown };
+  if (typeof type !== 'number' || type < 20 || type > 22 || !ArrayBuffer.isView(buffer))
+    return null;
+  const size = type - 18;
+  if (buffer.byteLength !== size * 4) return null;
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return Array.from({ length: size }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+/**
+ * A Lua table with holes ({ a, nil, c }) is not an array to lua-cmsgpack: it arrives as an
+ * object keyed "1", "3". A list given that way is read in key order, holes skipped.
+ */
+function luaList(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 0 || !keys.every((k) => /^[1-9]\d{0,5}$/.test(k))) return value;
+  return keys
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((k) => (value as Record<string, unknown>)[String(k)]);
+}
+
+/** An empty Lua table is an empty msgpack array, whatever the caller meant by it. */
+const emptyTableIsEmptyRecord = (value: unknown): unknown =>
+  Array.isArray(value) && value.length === 0 ? {} : value;
+
+/** Lua's GetPlayers() and JS's getPlayers() hand out ids as strings: "7" is player 7. */
+const numericId = (value: unknown): unknown =>
+  typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
+
+/** A player server id as a number, or as the numeric string GetPlayers() gives. */
+export const playerIdSchema = z.preprocess(
+  numericId,
+  z
+    .int({ error: 'expected a player server id (a whole number, or its string from GetPlayers())' })
+    .positive({ error: 'expected a player server id' }),
+);
+
+/**
+ * Keys the resource writes into every call's metaData: staff trace a call by them, so a
+ * caller may not set them (a silent overwrite would hide the caller's value).
+ */
+export const RESERVED_META_KEYS = [
+  'source',
+  'resource',
+  'requestId',
+  'x',
+  'y',
+  'z',
+  'postal',
+  'heading',
+  'callerName',
+  'callerPlayerId',
+  'callerCommunityUserId',
+] as const;
+const reserved = new Set<string>(RESERVED_META_KEYS);
+
+const metaDataSchema = z.preprocess(
+  emptyTableIsEmptyRecord,
+  z
+    .record(z.string().max(64), metaValue, {
+      error: 'expected a table of key = value pairs',
+    })
+    .check((ctx) => {
+      for (const key of Object.keys(ctx.value)) {
+        if (!reserved.has(key)) continue;
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value[key],
+          path: [key],
+          message: `"${key}" is set by sonoran-911 (reserved: ${RESERVED_META_KEYS.join(', ')}); use another key`,
+        });
+      }
+    }),
+);
+
+/** Lua and JS callers may send `nil`/`undefined` for a field they leave out: both arrive as null. */
+const withoutNulls = (value: unknown): unknown => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+};
+
+const list = <T extends z.ZodType>(item: T, max: number) =>
+  z.preprocess(luaList, z.array(item).max(max));
+
+export const createCallInputSchema = z.preprocess(
+  withoutNulls,
+  z.strictObject({
+    title: text(100).min(1, { error: 'a call needs a title' }),
+    code: text(32).optional(),
+    priority: prioritySchema.optional(),
+    origin: originSchema.optional(),
+    status: statusSchema.optional(),
+    description: text(4_000).optional(),
+    address: text(200).optional(),
+    block: text(200).optional(),
+    postal: text(20).optional(),
+    notes: list(z.preprocess(withoutNulls, noteSchema), 20).optional(),
+    communityUserIds: list(communityUserIdSchema, 50).optional(),
+    accounts: list(accountSchema, 50).optional(),
+    metaData: metaDataSchema.optional(),
+    deleteAfterMinutes: deleteAfterMinutesSchema.optional(),
+    /** The caller: identity and (without coords) position come from this player. */
+    playerId: playerIdSchema.optional(),
+    coords: coordsSchema.optional(),
+  }),
+);
 
 export type CreateCallInput = z.output<typeof createCallInputSchema>;
 
@@ -81,13 +183,32 @@ export function parseExportInput<T>(schema: z.ZodType<T>, input: unknown): Parse
   return { ok: false, error: `${where}${got ? ` = ${got}` : ''}: ${issue.message}` };
 }
 
-function describe(value: unknown): string {
+/** The value a caller sent, short and readable: never raw bytes. */
+export function describe(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'function') return '(a function)';
   try {
-    const s = JSON.stringify(value) ?? String(value);
+    const s =
+      JSON.stringify(value, (_key, v: unknown) => {
+        const vector = luaVector(v);
+        if (vector) return `vector${vector.length}(${vector.map((n) => +n.toFixed(2)).join(', ')})`;
+        if (ArrayBuffer.isView(v)) return `(${v.byteLength} bytes of binary data)`;
+        // A Node Buffer has already turned itself into { type: 'Buffer', data } here.
+        if (isBufferJson(v)) return `(${v.data.length} bytes of binary data)`;
+        if (typeof v === 'function') return '(a function)';
+        return v;
+      }) ?? String(value);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   } catch {
     return '(unprintable)';
   }
+}
+
+function isBufferJson(v: unknown): v is { type: 'Buffer'; data: unknown[] } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  );
 }
