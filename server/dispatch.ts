@@ -8,7 +8,7 @@ import type { DispatchCall } from '../shared/contract';
 import { LocalEvents } from '../shared/events';
 import { stableKey } from '../shared/identity';
 import { formatWait } from '../shared/locale';
-import { type KeyValueStore, Outbox } from '../shared/outbox';
+import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/outbox';
 import type { HttpAttempt, Problem } from '../shared/outcome';
 import { type Job, Scheduler, type SchedulerOptions, type Timers } from '../shared/scheduler';
 import type { Logger } from './log';
@@ -47,6 +47,9 @@ export interface DispatchDeps {
   timers: Timers;
   random(): number;
 }
+
+/** How soon a restore that found every KVP search handle taken tries again. */
+export const RESTORE_RETRY_MS = 3_000;
 
 export function describeProblem(problem: Problem): string {
   const parts = [
@@ -128,11 +131,32 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
     options,
   );
 
-  return {
+  let budgetRestored = false;
+  const api = {
     scheduler,
-    /** Takes back the calls a previous run left, and says what it found. */
+    /**
+     * Takes back the calls a previous run left, and says what it found. When the KVP search
+     * is busy it tries again every few seconds until it can read them.
+     */
     restore(): void {
-      const restored = outbox.load();
+      let restored: ReturnType<typeof outbox.load>;
+      try {
+        restored = outbox.load();
+      } catch (error) {
+        if (!(error instanceof KvpSearchBusy)) throw error;
+        // The saved calls stay where they are; only listing them failed. The budget is a
+        // plain read, so what the last run sent still counts against the window meanwhile.
+        log.warn(
+          `the calls saved before the restart could not be read yet: ${error.message} (other resources hold every KVP search); trying again in ${RESTORE_RETRY_MS / 1000} s`,
+        );
+        if (!budgetRestored) {
+          budgetRestored = true;
+          scheduler.restore({ pending: [], dead: [], budget: outbox.loadBudget() });
+        }
+        deps.timers.set(() => api.restore(), RESTORE_RETRY_MS);
+        return;
+      }
+      if (budgetRestored) restored.budget = null;
       for (const line of restored.corrupt) log.warn(`outbox record set aside: ${line}`);
       if (restored.pending.length > 0 || restored.dead.length > 0) {
         log.info(
@@ -142,6 +166,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       scheduler.restore(restored);
     },
   };
+  return api;
 }
 
 export type Dispatch = ReturnType<typeof createDispatch>;

@@ -3,7 +3,7 @@
  * before it returns; the NoSync variants could lose the last calls on a crash, so they are
  * never used here.
  */
-import type { KeyValueStore } from '../shared/outbox';
+import { type KeyValueStore, KvpSearchBusy } from '../shared/outbox';
 
 export const resourceKvp: KeyValueStore = {
   get: (key) => GetResourceKvpString(key) ?? null,
@@ -12,7 +12,9 @@ export const resourceKvp: KeyValueStore = {
   keys(prefix) {
     const keys: string[] = [];
     const handle = StartFindKvp(prefix);
-    if (handle === -1) return keys;
+    // -1 is not "nothing saved": all 64 search handles, shared by every resource on the
+    // server, are taken (citizenfx/fivem ServerKVScriptFunctions.cpp, GetFindHandle).
+    if (handle === -1) throw new KvpSearchBusy(prefix);
     try {
       for (let key = FindKvp(handle); key; key = FindKvp(handle)) keys.push(key);
     } finally {

@@ -8,12 +8,21 @@ import { z } from 'zod';
 import { dispatchCallSchema } from './contract';
 import type { BudgetState, DeadLetter, Job, Journal } from './scheduler';
 
+/** The store could not list keys right now (no KVP search handle free); try again later. */
+export class KvpSearchBusy extends Error {
+  override readonly name = 'KvpSearchBusy';
+  constructor(prefix: string) {
+    super(`no KVP search handle is free to list "${prefix}*" (StartFindKvp returned -1)`);
+  }
+}
+
 /** The subset of resource KVP the outbox needs; a Map does for tests. */
 export interface KeyValueStore {
   get(key: string): string | null;
   /** Must be durable when it returns (SetResourceKvp, not the NoSync variant). */
   set(key: string, value: string): void;
   delete(key: string): void;
+  /** Throws KvpSearchBusy when the keys cannot be listed now; never answers [] instead. */
   keys(prefix: string): string[];
 }
 
@@ -87,6 +96,13 @@ export class Outbox<M> implements Journal<M> {
     this.store.set(BUDGET, JSON.stringify({ v: VERSION, ...state }));
   }
 
+  /** The saved budget and pause: a plain read, which cannot fail like a key search. */
+  loadBudget(): BudgetState | null {
+    const budget = budgetSchema.safeParse(safeJson(this.store.get(BUDGET) ?? 'null'));
+    return budget.success ? { releases: budget.data.releases, pause: budget.data.pause } : null;
+  }
+
+  /** Every saved call. Throws KvpSearchBusy when the store cannot list them right now. */
   load(): Restored<M> {
     const restored: Restored<M> = { pending: [], dead: [], budget: null, corrupt: [] };
     for (const key of this.store.keys(CALL)) {
@@ -110,9 +126,7 @@ export class Outbox<M> implements Journal<M> {
       else restored.pending.push(typed);
     }
     restored.pending.sort((a, b) => a.seq - b.seq);
-    const budget = budgetSchema.safeParse(safeJson(this.store.get(BUDGET) ?? 'null'));
-    if (budget.success)
-      restored.budget = { releases: budget.data.releases, pause: budget.data.pause };
+    restored.budget = this.loadBudget();
     return restored;
   }
 }

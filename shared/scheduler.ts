@@ -145,12 +145,18 @@ export class Scheduler<M> {
   /** Takes back what the journal kept across a restart, then starts sending. */
   restore(saved: { pending: Job<M>[]; dead: DeadLetter<M>[]; budget: BudgetState | null }): void {
     const now = this.deps.now();
+    // A restore that had to wait (the KVP search failed at first) also finds calls accepted
+    // since this run started: those are already here and must not be queued twice.
+    const known = (id: string) =>
+      this.inFlight.has(id) || this.dead.has(id) || this.queue.some((j) => j.id === id);
     for (const job of saved.pending) {
+      if (known(job.id)) continue;
       // Backoff from before the restart is forgotten: the restart itself took time.
       this.queue.push({ ...job, notBefore: now });
       this.seq = Math.max(this.seq, job.seq + 1);
     }
     for (const letter of saved.dead) {
+      if (known(letter.job.id)) continue;
       this.dead.set(letter.job.id, letter);
       this.seq = Math.max(this.seq, letter.job.seq + 1);
     }
