@@ -10,10 +10,12 @@ import { configSchema } from '../shared/config-schema';
 import { Cooldowns } from '../shared/cooldown';
 import { type CommandsPayload, Events } from '../shared/events';
 import { defaultMessages, type Messages } from '../shared/locale';
+import { createConflictWatch } from './conflicts';
 import { runConsole } from './console';
 import { createDispatch } from './dispatch';
 import { createExports } from './exports';
 import { createIntake, type IntakeApi } from './intake';
+import { createInvoker } from './invoker';
 import { resourceKvp } from './kvp';
 import { createLocator } from './locate';
 import { createLogger } from './log';
@@ -163,8 +165,8 @@ function main(): void {
     now,
     newId: randomUUID,
   });
-  // GetInvokingResource names the resource calling an export; empty when called locally.
-  const caller = () => GetInvokingResource() || resource;
+  // GetInvokingResource names the resource calling an export; see invoker.ts for when it cannot.
+  const caller = createInvoker(resource, () => GetInvokingResource() || null, log);
   exports('createDispatchCall', (input: unknown, callback?: unknown) =>
     api.createDispatchCall(caller(), input, callback),
   );
@@ -173,13 +175,12 @@ function main(): void {
   );
   exports('getQueueStatus', () => api.getQueueStatus());
 
-  // Each player is offered the chat help of the commands their ACEs allow.
+  // Each player gets only the commands their ACEs allow: the rest do not exist on their
+  // client, so neither the chat nor a cheat menu lists them. The report path checks again.
   const commandsFor = (player: number): CommandsPayload => ({
-    commands: commands.map((c) => ({
-      name: c.name,
-      help: c.help,
-      suggest: c.ace === null || world.aceAllowed(player, c.ace),
-    })),
+    commands: commands
+      .filter((c) => c.ace === null || world.aceAllowed(player, c.ace))
+      .map((c) => ({ name: c.name, help: c.help })),
     param: { name: messages.suggestionParam, help: messages.suggestionParamHelp },
   });
   onNet(Events.hello, () => {
@@ -194,12 +195,25 @@ function main(): void {
     const player = source;
     reports.located(player, payload);
   });
+  const conflicts = createConflictWatch({
+    own: resource,
+    commandNames: commands.map((c) => c.name),
+    registered: () => GetRegisteredCommands(),
+    log,
+  });
+  onNet(Events.conflict, (payload: unknown) => {
+    const player = source;
+    // The same flood guard as every other event a client sends.
+    if (reports.hello(player) && !conflicts.fromClient(player, payload)) reports.stats.dropped++;
+  });
+  conflicts.checkServer();
   on('playerDropped', () => {
     const player = source;
     reports.forget(player);
   });
   on('onResourceStart', (name: string) => {
     if (name === config.postals.resource) postals.reload();
+    if (name !== resource) conflicts.checkServer();
   });
   on('onResourceStop', (name: string) => {
     if (name === resource) scheduler.stop();
