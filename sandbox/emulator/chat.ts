@@ -51,12 +51,32 @@ export function handleChatEvent(sink: ChatSink, name: string, args: unknown[]): 
   }
 }
 
+// cfx-server-data chat html/App.ts ON_SUGGESTION_ADD: a name already listed is updated only
+// when the new one brings help or params (the chat's own refresh brings neither).
 function addSuggestion(sink: ChatSink, name: unknown, help: unknown, params: unknown): void {
   if (typeof name !== 'string') return;
+  if (sink.suggestions.has(name) && !help && !params) return;
   sink.suggestions.set(name, {
     help: typeof help === 'string' ? help : '',
     params: Array.isArray(params) ? params : [],
   });
+}
+
+/**
+ * The stock chat's refreshCommands (cfx-server-data resources/[gameplay]/chat): the client
+ * script, on every client resource start or stop, suggests each registered client command
+ * the client's ACEs allow (`IsAceAllowed('command.' .. name)`, toggleChat excepted); the
+ * server script, on every server resource start and when a player's chat loads, suggests
+ * each server command that player may use. Both only ever add. The real ones wait 500 ms
+ * first; here they run on the next turn.
+ */
+export function chatRefreshList(
+  commands: readonly { name: string }[],
+  allowed: (ace: string) => boolean,
+): { name: string; help: string }[] {
+  return commands
+    .filter((c) => c.name !== 'toggleChat' && allowed(`command.${c.name}`))
+    .map((c) => ({ name: `/${c.name}`, help: '' }));
 }
 
 function parseMessage(msg: unknown): ChatLine | null {

@@ -53,6 +53,9 @@ export function clientGlobals(ctx: ScriptContext, player: Player): Globals {
       return player.zone.code;
     },
     GetLabelText: (code: unknown) => k.zoneLabels.get(String(code)) ?? 'NULL',
+    // A client holds no ACEs from server.cfg: only what unrestricted client commands granted
+    // to everyone (ResourceScriptFunctions.cpp, REGISTER_COMMAND adds builtin.everyone).
+    IsAceAllowed: (ace: unknown) => k.commands.client(player).everyoneMay(String(ace)),
     GetGameTimer: () => Math.floor(performance.now() - k.startedAt),
   };
 }

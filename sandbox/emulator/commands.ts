@@ -1,25 +1,103 @@
-// Commands as FXServer dispatches them: a player's client runtimes first, then the server,
-// where restricted commands need the ACE `command.<name>`.
-import type { CommandEntry, ScriptContext } from './context';
-import { packCopy } from './copy';
+// Commands as FXServer dispatches them. Every rule here is checked against citizenfx/fivem
+// (paths in FXSERVER-RULES.md beside this file):
+// - a line is cut into arguments by the console tokenizer (tokenize.ts), and the handler's
+//   third argument is the raw line as typed (the chat drops only the leading `/`);
+// - a player's line runs the client's command of that name if one exists, else it goes to
+//   the server as the raw line, where the server tokenizes it again;
+// - one name is one slot per side: the first registration owns it (its resource is what
+//   GetRegisteredCommands names, its `restricted` stands), the last registration's handler
+//   runs, and the owner's stop removes the slot for everyone;
+// - an unrestricted command grants `command.<name>` to everyone on its side.
+import type { ScriptContext } from './context';
 import type { Kernel } from './kernel';
 import type { Player } from './player';
+import { tokenize } from './tokenize';
 import { FX } from './types';
 
+type Handler = (...args: unknown[]) => unknown;
+
+interface Slot {
+  /** The name as its owner registered it; lookups ignore ASCII case. */
+  name: string;
+  resource: string;
+  restricted: boolean;
+}
+
+/** One side's command table: the server's, or one player's client. */
+export class CommandTable {
+  private readonly slots = new Map<string, Slot>();
+  /** FXServer's `outerRefs`: the latest handler per exact name (case-sensitive). */
+  private readonly refs = new Map<string, { ctx: ScriptContext; handler: Handler }>();
+
+  register(ctx: ScriptContext, name: string, handler: Handler, restricted: boolean): void {
+    this.refs.set(name, { ctx, handler });
+    const key = name.toLowerCase();
+    if (!this.slots.has(key)) this.slots.set(key, { name, resource: ctx.resource, restricted });
+  }
+
+  /** The slot and the handler it calls now (null when that runtime has stopped). */
+  find(name: string): { slot: Slot; ref: { ctx: ScriptContext; handler: Handler } | null } | null {
+    const slot = this.slots.get(name.toLowerCase());
+    if (!slot) return null;
+    const ref = this.refs.get(slot.name);
+    return { slot, ref: ref?.ctx.alive ? ref : null };
+  }
+
+  /** A stopping resource takes the slots it owns (and their ACEs) with it. */
+  resourceStopped(resource: string): void {
+    for (const [key, slot] of this.slots) if (slot.resource === resource) this.slots.delete(key);
+  }
+
+  /** `command.<name>` granted to everyone by an unrestricted registration. */
+  everyoneMay(ace: string): boolean {
+    const m = /^command\.(.+)$/i.exec(ace);
+    const slot = m?.[1] ? this.slots.get(m[1].toLowerCase()) : undefined;
+    return slot !== undefined && !slot.restricted;
+  }
+
+  /** What GetRegisteredCommands answers: script commands have arity -1. */
+  list(): { name: string; resource: string; arity: number }[] {
+    return [...this.slots.values()]
+      .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
+      .map((s) => ({ name: s.name, resource: s.resource, arity: -1 }));
+  }
+}
+
 export class Commands {
-  private seq = 0;
+  readonly server = new CommandTable();
+  private readonly clients = new Map<number, CommandTable>();
 
   constructor(private readonly k: Kernel) {}
 
-  nextSeq(): number {
-    return ++this.seq;
+  client(player: Player): CommandTable {
+    let table = this.clients.get(player.id);
+    if (!table) {
+      table = new CommandTable();
+      this.clients.set(player.id, table);
+    }
+    return table;
   }
 
-  /** The chat box: `/cmd ...` runs a command, anything else is a chat message. */
+  register(ctx: ScriptContext, name: string, handler: Handler, restricted: boolean): void {
+    const table = ctx.player ? this.client(ctx.player) : this.server;
+    table.register(ctx, name, handler, restricted);
+  }
+
+  resourceStopped(resource: string): void {
+    this.server.resourceStopped(resource);
+    for (const table of this.clients.values()) table.resourceStopped(resource);
+  }
+
+  playerLeft(player: Player): void {
+    this.clients.delete(player.id);
+  }
+
+  /** Whether the player's client has a live handler for `/name` right now. */
   clientHas(player: Player, name: string): boolean {
-    return findCommand(this.k.clientContexts(player), name.toLowerCase()) !== undefined;
+    return this.client(player).find(name)?.ref != null;
   }
 
+  /** The chat box: `/cmd ...` runs `cmd ...` as a command, anything else is a message. */
   playerTyped(player: Player, text: string): void {
     if (!player.connected) return;
     if (text.startsWith('/')) {
@@ -32,35 +110,42 @@ export class Commands {
     for (const p of this.k.connectedPlayers()) p.chat.push({ author: player.name, text });
   }
 
-  /** Client commands win; unknown ones go to the server as the player. */
+  /** The client's command if it has one; else the raw line goes to the server. */
   runPlayerCommand(player: Player, line: string): void {
-    const { name, args, raw } = parseCommand(line);
-    if (!name) return;
-    const local = findCommand(this.k.clientContexts(player), name);
-    if (local) {
-      const { ctx, cmd } = local;
-      ctx.invoke(`command ${name}`, () => cmd.handler(0, packCopy(args, ctx.realm), raw));
+    const [name] = tokenize(line);
+    if (name === undefined) return;
+    const found = this.client(player).find(name);
+    if (!found) {
+      this.runServerCommand(line, player.id);
       return;
     }
-    this.runServerCommand(line, player.id);
+    // On a client only unrestricted registrations grant anything: a restricted client
+    // command is refused to everyone.
+    if (found.slot.restricted) return;
+    const { ref } = found;
+    if (!ref) return;
+    const args = tokenize(line).slice(1);
+    ref.ctx.invoke(`command ${name}`, () => ref.handler(0, ref.ctx.realm.Array.from(args), line));
   }
 
   /** Returns true when a command of that name exists on the server. */
   runServerCommand(line: string, src: number): boolean {
-    const { name, args, raw } = parseCommand(line);
-    if (!name) return false;
-    const found = findCommand(this.k.serverContexts(), name);
+    const [name, ...args] = tokenize(line);
+    if (name === undefined) return false;
+    const found = this.server.find(name);
     if (!found) {
       this.k.fxLog('info', `No such command ${name}.`);
       return false;
     }
-    const { ctx, cmd } = found;
-    if (cmd.restricted && !this.k.aceAllowed(src, `command.${name}`)) {
+    if (found.slot.restricted && !this.k.aceAllowed(src, `command.${name}`)) {
       this.k.fxLog('warn', `Access denied for command ${name}.`);
       return true;
     }
-    ctx.invokeWithSource(`command ${name}`, src, () =>
-      cmd.handler(src, packCopy(args, ctx.realm), raw),
+    const { ref } = found;
+    // The slot outlived the resource whose handler it calls: FXServer runs nothing.
+    if (!ref) return true;
+    ref.ctx.invokeWithSource(`command ${name}`, src, () =>
+      ref.handler(src, ref.ctx.realm.Array.from(args), line),
     );
     return true;
   }
@@ -73,19 +158,4 @@ export class Commands {
       .filter((e) => e.side === 'server' && e.resource !== FX)
       .map((e) => e.text);
   }
-}
-
-function parseCommand(line: string): { name: string; args: string[]; raw: string } {
-  const raw = line.trim();
-  const [name = '', ...args] = raw.split(/\s+/).filter((s) => s !== '');
-  return { name: name.toLowerCase(), args, raw };
-}
-
-function findCommand(contexts: ScriptContext[], name: string) {
-  let best: { ctx: ScriptContext; cmd: CommandEntry } | undefined;
-  for (const ctx of contexts) {
-    const cmd = ctx.commands.get(name);
-    if (cmd && (!best || cmd.seq > best.cmd.seq)) best = { ctx, cmd };
-  }
-  return best;
 }

@@ -37,14 +37,14 @@ export function commonGlobals(ctx: ScriptContext): Globals {
     if (typeof handler !== 'function') {
       throw new ctx.realm.TypeError(`RegisterCommand(${String(name)}): handler must be a function`);
     }
-    const lower = String(name).toLowerCase();
-    ctx.commands.set(lower, {
-      name: String(name),
-      handler: handler as (...args: unknown[]) => unknown,
-      restricted: restricted === true,
-      seq: k.commands.nextSeq(),
-    });
+    k.commands.register(
+      ctx,
+      String(name),
+      handler as (...args: unknown[]) => unknown,
+      restricted === true,
+    );
   };
+  const commandTable = () => (ctx.player ? k.commands.client(ctx.player) : k.commands.server);
 
   return {
     console: makeConsole(ctx),
@@ -71,9 +71,13 @@ export function commonGlobals(ctx: ScriptContext): Globals {
     CancelEvent: () => undefined,
     WasEventCanceled: () => false,
     RegisterCommand: registerCommand,
+    // ResourceScriptFunctions.cpp GET_REGISTERED_COMMANDS: { name, resource, arity } of
+    // every command on this side, the owner of a shared name as `resource`.
+    GetRegisteredCommands: () =>
+      ctx.realm.Array.from(commandTable().list(), (c) => Object.assign(new ctx.realm.Object(), c)),
     exports: k.bridge.exportsGlobal(ctx),
     GetCurrentResourceName: () => ctx.resource,
-    GetInvokingResource: () => k.bridge.invokingResource(),
+    GetInvokingResource: () => k.invokingResource(ctx),
     GetResourceState: (res: unknown) => k.resourceState(String(res)),
     GetResourceMetadata: (res: unknown, key: unknown, index: unknown) =>
       k.resourceMetadata(String(res), String(key))[Number(index) || 0] ?? null,

@@ -6,14 +6,6 @@ import type { Player } from './player';
 import { TimerScope } from './timers';
 import type { Side } from './types';
 
-export interface CommandEntry {
-  name: string;
-  handler: (...args: unknown[]) => unknown;
-  restricted: boolean;
-  /** Registration order across the server: the latest registration of a name wins. */
-  seq: number;
-}
-
 type Handler = (...args: unknown[]) => unknown;
 
 /**
@@ -24,7 +16,6 @@ export class ScriptContext {
   readonly handlers = new Map<string, Handler[]>();
   /** Names registered with onNet: only these accept events from the network. */
   readonly netSafe = new Set<string>();
-  readonly commands = new Map<string, CommandEntry>();
   readonly exported = new Map<string, Handler>();
   readonly timers: TimerScope;
   readonly sandbox: Record<string, unknown>;
@@ -92,16 +83,19 @@ export class ScriptContext {
     return (this.handlers.get(name)?.length ?? 0) > 0;
   }
 
-  /** Calls every handler of `name` with `source` set only for the synchronous part. */
+  /**
+   * Calls every handler of `name` with `source` set only for the synchronous part, then
+   * null (not the previous value), as data/shared/citizen/scripting/v8/main.js
+   * (setEventFunction) does. A raw `net:N` / `internal-net:N` (server) source becomes N.
+   */
   dispatch(name: string, args: unknown[], source: unknown): void {
     const list = this.handlers.get(name);
     if (!list || !this.alive) return;
-    const previous = this.sandbox.source;
-    this.sandbox.source = source;
+    this.sandbox.source = scriptSource(source, this.side);
     try {
       for (const fn of [...list]) this.invoke(`event ${name}`, () => fn(...args));
     } finally {
-      this.sandbox.source = previous;
+      this.sandbox.source = null;
     }
   }
 
@@ -134,8 +128,15 @@ export class ScriptContext {
     this.alive = false;
     this.handlers.clear();
     this.netSafe.clear();
-    this.commands.clear();
     this.exported.clear();
     this.timers.clearAll();
   }
+}
+
+function scriptSource(raw: unknown, side: Side): unknown {
+  if (typeof raw !== 'string') return raw;
+  if (raw.startsWith('net:')) return Number.parseInt(raw.slice(4), 10);
+  if (side === 'server' && raw.startsWith('internal-net:'))
+    return Number.parseInt(raw.slice(13), 10);
+  return raw;
 }

@@ -24,6 +24,10 @@ export class Player {
   /** Every server→client net event delivered to this player, in order. */
   readonly received: NetEventRecord[] = [];
   connected = true;
+  /** How many times the stock chat refreshed this player's command suggestions. */
+  chatRefreshes = 0;
+  /** False once the ped is gone while GetPlayerPed still answers its handle (see losePed). */
+  pedExists = true;
   readonly serverPed: number;
   readonly clientPed: number;
 
@@ -56,6 +60,14 @@ export class Player {
   /** Makes only the client report this position (a teleport/spoof cheat). */
   setClientPosition(x: number, y: number, z: number): void {
     this.clientPosition = [x, y, z];
+  }
+
+  /**
+   * The ped's entity is gone (model change, respawn) and the server has not seen a new one:
+   * GetPlayerPed still answers the old handle, GetEntityCoords on it throws.
+   */
+  losePed(): void {
+    this.pedExists = false;
   }
 
   drop(reason = 'Disconnected.'): void {

@@ -20,6 +20,12 @@ export function serverGlobals(ctx: ScriptContext): Globals {
   const emitNet = (name: unknown, target: unknown, ...args: unknown[]) => {
     if (ctx.alive) k.events.sendToClients(target, String(name), args);
   };
+  const entity = (handle: unknown) => {
+    if (!Number(handle)) return undefined;
+    const found = k.playerByServerPed(handle);
+    if (!found) throw new ctx.realm.Error(`Tried to access invalid entity: ${Number(handle)}`);
+    return found;
+  };
   const str = (v: unknown, what: string): string => {
     if (typeof v !== 'string') throw new ctx.realm.TypeError(`${what} must be a string`);
     return v;
@@ -38,10 +44,14 @@ export function serverGlobals(ctx: ScriptContext): Globals {
     GetPlayerIdentifier: (src: unknown, i: unknown) => player(src)?.identifiers[Number(i)] ?? null,
     GetPlayerIdentifierByType: (src: unknown, type: unknown) =>
       player(src)?.identifiers.find((id) => id.startsWith(`${String(type)}:`)) ?? null,
+    // GetPlayerPed keeps answering a ped's handle after the entity is gone (it is only set
+    // when a ped is created: ServerGameState.cpp); entity natives then throw for a
+    // non-zero handle that resolves to nothing and answer the default for 0
+    // (ServerGameState_Scripting.cpp, makeEntityFunction). DoesEntityExist never throws.
     GetPlayerPed: (src: unknown) => player(src)?.serverPed ?? 0,
-    GetEntityCoords: (ped: unknown) =>
-      ctx.realm.Array.from(k.playerByServerPed(ped)?.position ?? [0, 0, 0]),
-    GetEntityHeading: (ped: unknown) => k.playerByServerPed(ped)?.heading ?? 0,
+    DoesEntityExist: (ped: unknown) => k.playerByServerPed(ped) !== undefined,
+    GetEntityCoords: (ped: unknown) => ctx.realm.Array.from(entity(ped)?.position ?? [0, 0, 0]),
+    GetEntityHeading: (ped: unknown) => entity(ped)?.heading ?? 0,
     DoesPlayerExist: (src: unknown) => player(src) !== undefined,
     IsPlayerAceAllowed: (src: unknown, ace: unknown) => k.aceAllowed(src, String(ace)),
     DropPlayer: (src: unknown, reason: unknown) => player(src)?.drop(String(reason ?? '')),

@@ -5,11 +5,12 @@
 
 export const TICK_MS = 50;
 
-type Kind = 'timeout' | 'interval' | 'immediate' | 'tick';
+type Kind = 'timeout' | 'interval' | 'tick';
 type Callback = (...args: unknown[]) => unknown;
 
 /** What scripts get back: Cfx timers are objects that coerce to their numeric id. */
 export interface CfxTimer {
+  readonly id: number;
   ref(): CfxTimer;
   unref(): CfxTimer;
   hasRef(): boolean;
@@ -45,13 +46,8 @@ export class TimerScope {
       ),
     );
 
-  setImmediate = (fn: unknown, ...args: unknown[]): CfxTimer =>
-    this.schedule('immediate', fn, (id, cb) =>
-      globalThis.setImmediate(() => {
-        this.live.delete(id);
-        this.run('setImmediate callback', () => cb(...args));
-      }),
-    );
+  // timer.js: setImmediate is setTimeout(callback, 0): it runs on a later server tick.
+  setImmediate = (fn: unknown, ...args: unknown[]): CfxTimer => this.setTimeout(fn, 0, ...args);
 
   setTick = (fn: unknown): number =>
     Number(
@@ -60,10 +56,14 @@ export class TimerScope {
       ),
     );
 
-  clearTimeout = (timer: unknown): void => this.clear(timer);
-  clearInterval = (timer: unknown): void => this.clear(timer);
-  clearImmediate = (timer: unknown): void => this.clear(timer);
-  clearTick = (timer: unknown): void => this.clear(timer);
+  // timer.js clearTimer reads `timer.id`: the handle object clears, its number does not.
+  clearTimeout = (timer: unknown): void => this.clearHandle(timer);
+  clearInterval = (timer: unknown): void => this.clearHandle(timer);
+  clearImmediate = (timer: unknown): void => this.clearHandle(timer);
+  // setTick answers a plain number, and clearTick takes that number.
+  clearTick = (timer: unknown): void => {
+    if (this.live.get(Number(timer))?.kind === 'tick') this.clear(timer);
+  };
 
   clearAll(): void {
     for (const id of [...this.live.keys()]) this.clear(id);
@@ -76,9 +76,10 @@ export class TimerScope {
     // A stopped runtime schedules nothing: late async continuations get an inert timer.
     if (!this.closed) this.live.set(id, { kind, handle: start(id, fn as Callback) });
     const timer: CfxTimer = {
+      id,
       ref: () => timer,
       unref: () => timer,
-      hasRef: () => this.live.has(id),
+      hasRef: () => true,
       refresh: () => {
         (this.live.get(id)?.handle as { refresh?: () => void } | undefined)?.refresh?.();
         return timer;
@@ -88,14 +89,18 @@ export class TimerScope {
     return timer;
   }
 
+  private clearHandle(timer: unknown): void {
+    if (typeof timer !== 'object' || timer === null) return;
+    this.clear((timer as { id?: unknown }).id);
+  }
+
   private clear(timer: unknown): void {
     if (timer === undefined || timer === null) return;
     const id = Number(timer);
     const entry = this.live.get(id);
     if (!entry) return;
     this.live.delete(id);
-    if (entry.kind === 'immediate') globalThis.clearImmediate(entry.handle as NodeJS.Immediate);
-    else if (entry.kind === 'timeout') globalThis.clearTimeout(entry.handle as NodeJS.Timeout);
+    if (entry.kind === 'timeout') globalThis.clearTimeout(entry.handle as NodeJS.Timeout);
     else globalThis.clearInterval(entry.handle as NodeJS.Timeout);
   }
 }
