@@ -1,10 +1,13 @@
 // Event routing between runtimes: local emits run synchronously in every runtime of the
-// same side; net events go through msgpack and arrive on a later turn, like packets.
+// same side; net events arrive on a later turn, like packets. Either way the sender packs
+// the arguments once with msgpack (main.js `emit`/`emitNet`: `pack(args)`) and each
+// receiving runtime unpacks them for itself (setEventFunction: `unpack(payload) || []`,
+// dropped unless an array), so every receiver gets its own copy in its own realm.
 import { inspect } from 'node:util';
+import { isByteRuntime } from './bridge';
 import { CHAT_EVENTS, handleChatEvent } from './chat';
 import type { ScriptContext } from './context';
-import { hostRealm, packCopy } from './copy';
-import type { Fn, Kernel } from './kernel';
+import type { Kernel } from './kernel';
 import type { Player } from './player';
 
 /** What `source` holds on a client while a server→client event runs. */
@@ -20,68 +23,111 @@ export class Events {
     from: ScriptContext | null,
     opts: { source?: unknown; invoker?: string | null } = {},
   ): void {
-    // Serialize once in the sender so a bad payload throws there, as msgpack would.
-    const snapshot = packCopy(args, hostRealm, (f) => f) as unknown[];
+    // Packed once in the sender, so a bad payload throws there, as msgpack would.
+    this.emitServerLocalBytes(name, this.k.bridge.pack(args, from), from, opts);
+  }
+
+  /** A local server event whose arguments are packed already (e.g. by a Lua runtime). */
+  emitServerLocalBytes(
+    name: string,
+    payload: Uint8Array,
+    from: ScriptContext | null,
+    opts: { source?: unknown; invoker?: string | null } = {},
+  ): void {
     const invoker = from ? from.resource : (opts.invoker ?? null);
     // Local events carry an empty source in FiveM.
     const source = opts.source ?? '';
     for (const ctx of this.k.serverContexts()) {
       if (!ctx.hasHandlers(name)) continue;
-      const copy = this.copyInto(snapshot, ctx, from, invoker);
-      this.k.bridge.withInvoker(invoker, () => ctx.dispatch(name, copy, source));
+      this.k.bridge.withInvoker(invoker, () => {
+        if (isByteRuntime(ctx)) {
+          const raw = typeof source === 'number' ? `internal-net:${source}` : String(source);
+          ctx.dispatchBytes(name, payload, raw);
+          return;
+        }
+        const copy = this.argsFor(ctx, payload);
+        if (copy) ctx.dispatch(name, copy, source);
+      });
     }
   }
 
   /** Local client event on one player: that player's client runtimes and the stock chat. */
   emitClientLocal(player: Player, name: string, args: unknown[], from: ScriptContext | null): void {
     if (!player.connected) return;
-    const snapshot = packCopy(args, hostRealm, (f) => f) as unknown[];
+    const payload = this.k.bridge.pack(args, from);
     if (CHAT_EVENTS.has(name)) {
-      handleChatEvent(player, name, packCopy(snapshot, hostRealm) as unknown[]);
+      handleChatEvent(player, name, this.k.bridge.unpack(payload, null) as unknown[]);
     }
+    const invoker = from?.resource ?? null;
     for (const ctx of this.k.clientContexts(player)) {
       if (!ctx.hasHandlers(name)) continue;
-      const copy = this.copyInto(snapshot, ctx, from, from?.resource ?? null);
-      this.k.bridge.withInvoker(from?.resource ?? null, () => ctx.dispatch(name, copy, ''));
+      this.k.bridge.withInvoker(invoker, () => {
+        const copy = this.argsFor(ctx, payload);
+        if (copy) ctx.dispatch(name, copy, '');
+      });
     }
   }
 
   /** Client → server over the network: later, only to onNet handlers, with `source` set. */
   sendToServer(player: Player, name: string, args: unknown[]): void {
     if (!player.connected) return;
-    const snapshot = packCopy(args, hostRealm) as unknown[];
+    const payload = this.k.bridge.packNet(args);
     this.k.schedule(() => {
       if (!player.connected) return;
       for (const ctx of this.k.serverContexts()) {
+        if (isByteRuntime(ctx)) {
+          // scheduler.lua checks safeForNet itself and says "was not safe for net".
+          if (ctx.hasHandlers(name)) {
+            this.k.bridge.withInvoker(null, () =>
+              ctx.dispatchBytes(name, payload, `net:${player.id}`),
+            );
+          }
+          continue;
+        }
         if (!this.acceptsNet(ctx, name)) continue;
-        const copy = packCopy(snapshot, ctx.realm) as unknown[];
-        this.k.bridge.withInvoker(null, () => ctx.dispatch(name, copy, player.id));
+        this.k.bridge.withInvoker(null, () => {
+          const copy = this.argsFor(ctx, payload, true);
+          if (copy) ctx.dispatch(name, copy, player.id);
+        });
       }
     });
   }
 
   /** Server → client(s) over the network; target is a player id or -1 for everyone. */
   sendToClients(target: unknown, name: string, args: unknown[]): void {
+    this.sendToClientsBytes(target, name, this.k.bridge.packNet(args));
+  }
+
+  /** Server → client(s) with arguments packed already (TriggerClientEvent from Lua). */
+  sendToClientsBytes(target: unknown, name: string, payload: Uint8Array): void {
     const id = Number(target);
     if (!Number.isInteger(id)) {
       this.k.fxLog('warn', `emitNet(${name}): invalid target ${inspect(target)}, event dropped`);
       return;
     }
-    const snapshot = packCopy(args, hostRealm) as unknown[];
     this.k.schedule(() => {
       const p = this.k.player(id);
       const targets = id === -1 ? this.k.connectedPlayers() : p?.connected ? [p] : [];
       for (const player of targets) {
-        const record = packCopy(snapshot, hostRealm) as unknown[];
-        player.received.push({ name, args: record });
-        if (CHAT_EVENTS.has(name)) handleChatEvent(player, name, record);
+        const record = this.k.bridge.unpack(payload, null, { remote: true });
+        const args = Array.isArray(record) ? record : [];
+        player.received.push({ name, args });
+        if (CHAT_EVENTS.has(name)) handleChatEvent(player, name, args);
         for (const ctx of this.k.clientContexts(player)) {
           if (!this.acceptsNet(ctx, name)) continue;
-          const copy = packCopy(snapshot, ctx.realm) as unknown[];
-          this.k.bridge.withInvoker(null, () => ctx.dispatch(name, copy, SERVER_NET_SOURCE));
+          this.k.bridge.withInvoker(null, () => {
+            const copy = this.argsFor(ctx, payload, true);
+            if (copy) ctx.dispatch(name, copy, SERVER_NET_SOURCE);
+          });
         }
       }
     });
+  }
+
+  /** The payload unpacked for one runtime; null when it is not an argument list. */
+  private argsFor(ctx: ScriptContext, payload: Uint8Array, remote = false): unknown[] | null {
+    const args = this.k.bridge.unpack(payload, ctx, { remote }) ?? [];
+    return Array.isArray(args) ? args : null;
   }
 
   private acceptsNet(ctx: ScriptContext, name: string): boolean {
@@ -95,16 +141,5 @@ export class Events {
       text: `event ${name} was not safe for net`,
     });
     return false;
-  }
-
-  private copyInto(
-    snapshot: unknown[],
-    ctx: ScriptContext,
-    owner: ScriptContext | null,
-    ownerName: string | null,
-  ): unknown[] {
-    return packCopy(snapshot, ctx.realm, (f) =>
-      this.k.bridge.funcRef(f as Fn, owner, ownerName, ctx),
-    ) as unknown[];
   }
 }

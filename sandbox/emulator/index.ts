@@ -3,7 +3,11 @@
  * the way FXServer does (one server runtime per resource, one client runtime per resource
  * and player) and gives them the FiveM globals as free identifiers.
  *
- * const fx = new FxServer({ convars?: Record<string, string>, echo?: boolean })
+ * Every rule it follows is listed, with the citizenfx/fivem file it comes from, in
+ * FXSERVER-RULES.md beside this file.
+ *
+ * const fx = new FxServer({ convars?: Record<string, string>, echo?: boolean,
+ *                           invokerNamesSelf?: boolean (server builds 14427-27055) })
  *   fx.setConvar(name, value, { replicated?, readableBy?: string[] }?)
  *   fx.registerResource(name, { server?, client?, files?, metadata? })  exists, stopped
  *   fx.startResource(name, { server?, client?, files?, metadata? }): boolean
@@ -11,11 +15,15 @@
  *       the client script for every connected player, then emits onResourceStart and
  *       onServerResourceStart on every server runtime and onClientResourceStart and
  *       onResourceStart on every client. false (error recorded) if the server script threw.
+ *   await fx.startLuaResource(name, luaSource): boolean   the same for a Lua server script
+ *       (one file, run in a Lua 5.4 VM; see Semantics). false if it does not compile.
  *   fx.stopResource(name): boolean    onResourceStop everywhere, then drops the runtimes
  *       with their handlers, commands, exports and timers. KVP survives.
  *   fx.restartResource(name): boolean
  *   fx.resourceState(name)            'missing' | 'stopped' | 'starting' | 'started' | 'stopping'
  *   fx.kvp(resource): Map<string, string>   the live store, to inspect or corrupt
+ *   fx.holdKvpHandles(n): () => void  takes n of the 64 KVP search handles all resources share
+ *   fx.registeredCommands(player?)    GetRegisteredCommands() of the server or a player's client
  *   fx.addPlayer({ name, identifiers, position, heading?, aces?, street?, crossing?,
  *                  zone?: { code, label }, clientPosition? }): Player
  *       ids from 1, never reused; fires playerJoining (source = id), starts client runtimes,
@@ -43,22 +51,52 @@
  *
  * Semantics worth knowing:
  * - Net events (both ways) are delivered on a later setImmediate; local emits are
- *   synchronous. Every payload is copied msgpack-style into the receiving runtime's realm:
- *   undefined and functions → null over the network, class instances → plain objects,
- *   Dates kept, NaN/Infinity kept. Local events and exports turn functions into callable
- *   references instead. A returned promise arrives as {} (answer synchronously).
+ *   synchronous. Every value crossing runtimes (event arguments, export arguments and
+ *   returns, callback calls) is really msgpack-encoded by the sender (throwing there on a
+ *   cycle or absurd depth) and decoded by each receiver into its own realm, by msgpack.ts
+ *   with main.js's codec rules (data/shared/citizen/scripting/v8/main.js, msgpack.js):
+ *   undefined → null, int32 → int, other numbers (NaN/±Infinity too) → float64, class
+ *   instances → plain objects of their own keys, Date/Map/Set → {}, ArrayBuffer → bin →
+ *   ArrayBuffer, Uint8Array/Buffer → a map of index keys, map integer keys → string keys.
+ *   Functions → ext 10 references `resource:instance:index` (a fresh one per packing),
+ *   callable later; calling packs the arguments and the return values ([] → undefined,
+ *   [v] → v, more → the array); a function returning a promise gives its caller a promise
+ *   (main.js __cfx_async_retval). A reference that arrived over the network, or whose
+ *   runtime stopped, throws "Error in nested ref call for <holder>. ..." when called.
+ *   A Lua vector arrives as an ExtBuffer { buffer: 8/12/16 bytes of little-endian float32,
+ *   type: 20/21/22 } and goes back to Lua as the same vector.
  * - `source` is set only while a handler runs synchronously (player id on the server for
- *   net events and player commands, 0 for the console, '' for local events; 65535 on a
- *   client for server events), then restored.
+ *   net events, playerDropped and player commands, 0 for the console, '' for local events;
+ *   65535 on a client for server events), then null, as main.js does.
  * - onNet names only: an event from the network to a name registered with plain `on`
  *   is refused and logged "event X was not safe for net".
- * - Commands: client runtime first (handler(0, args, raw)), else server. Restricted server
- *   commands need ACE `command.<name>`; ACEs are hierarchical (`command` grants
- *   `command.x`), `*` grants all; the console (source 0) is always allowed. Player
- *   commands reach the server synchronously.
+ * - Commands: the line is tokenized like FXServer's console (`#` and `//` end it, quotes
+ *   vanish, JSON stays whole) and the handler also gets the raw line; the client's command
+ *   first (handler(0, args, raw)), else the raw line goes to the server. One slot per name
+ *   and side: the first registration owns it, the last one's handler runs, the owner's stop
+ *   removes it. Restricted server commands need ACE `command.<name>`; ACEs are hierarchical
+ *   (`command` grants `command.x`) and case-insensitive, with no `*` wildcard; the console
+ *   (source 0) is always allowed. Player commands reach the server synchronously. The stock
+ *   chat's refresh re-suggests every command a player may run (player.chatRefreshes counts).
+ * - Player.losePed(): GetPlayerPed keeps the handle, GetEntityCoords on it throws.
  * - A throwing export is recorded in fx.errors (FXServer prints it) and the caller gets
  *   "An error occurred while calling export ...". Exports resolve at access time:
  *   `exports.x.y` throws "No such export y in resource x" when missing or stopped.
+ * - Lua resources (fx.startLuaResource) run in a real Lua 5.4 VM (wasmoon) with a
+ *   scheduler.lua-like prelude (sandbox/emulator/lua): values reach JS only as bytes of a
+ *   lua-cmsgpack-style encoder (integers as ints, floats as float64, strings as v4 raw, a
+ *   table with keys 1..n as an array, an empty table as [], any other table as a map with
+ *   its keys as they are: {1, nil, 3} → { '1': 1, '3': 3 }; tables nested 16 deep → nil;
+ *   functions → references). `exports.res:name(...)` drops its first argument as self (so
+ *   `exports.res.name(a, b)` calls name(b)); a JS export's promise is awaited inside a Lua
+ *   thread (every handler, ref call and the main chunk run in one) and its rejection, or a
+ *   JS throw ("nil"), raises "An error occurred while calling export `name` in resource
+ *   `res`: ..." in Lua. Natives there: print, Citizen.*, Wait, CreateThread, SetTimeout,
+ *   promise, json, vector2/3/4 (tables, float32 components), AddEventHandler,
+ *   RegisterNetEvent, TriggerEvent, TriggerClientEvent, GetPlayers, GetPlayerPed,
+ *   GetEntityCoords (a vector3; throws on a missing entity), GetEntityHeading,
+ *   GetPlayerName, GetPlayerIdentifiers, GetInvokingResource, GetCurrentResourceName,
+ *   GetConvar, IsPlayerAceAllowed, GetResourceState, GetGameTimer.
  * - Resource timers and `Date` are the host's at call time, so vi.useFakeTimers() and
  *   vi.setSystemTime() drive them; emulator deliveries, settle() and waitFor use real
  *   timers captured at import. Server `fetch` is looked up at call time too
@@ -66,13 +104,15 @@
  * - A promise rejected inside a script with nobody awaiting it (a floating `void f()`)
  *   cannot be traced to a runtime: Node reports it as an unhandled rejection, which
  *   fails the vitest run instead of landing in fx.errors. Rejections of promises returned
- *   by handlers, commands, timers, exports and callbacks are recorded.
+ *   by handlers, commands and timers are recorded; those of exports and callbacks go to
+ *   the caller's promise, as main.js sends them.
  * - Street/zone natives answer from the player's street/crossing/zone whatever the
  *   coordinates; GetLabelText knows those zones and a few stock ones, else 'NULL'.
  * - Client GetConvar sees only convars set with { replicated: true }.
  */
 import { hostRealm } from './copy';
 import { Kernel } from './kernel';
+import { loadLua } from './lua/runtime';
 import type { Player } from './player';
 import type {
   ConvarOptions,
@@ -90,6 +130,11 @@ export interface FxServerOptions {
   convars?: Record<string, string>;
   /** Print every log line as it happens. */
   echo?: boolean;
+  /**
+   * Model server builds 14427 to 27055: inside a Node 22 export GetInvokingResource()
+   * names the exporting resource itself (citizenfx/fivem af627f736, undone by e5276bd86).
+   */
+  invokerNamesSelf?: boolean;
 }
 
 export interface WaitForOptions {
@@ -105,7 +150,7 @@ export class FxServer {
   private readonly k: Kernel;
 
   constructor(opts: FxServerOptions = {}) {
-    this.k = new Kernel(opts.echo ?? false);
+    this.k = new Kernel(opts.echo ?? false, opts.invokerNamesSelf ?? false);
     for (const [name, value] of Object.entries(opts.convars ?? {})) this.k.setConvar(name, value);
   }
 
@@ -129,6 +174,12 @@ export class FxServer {
     return this.k.startResource(name, code);
   }
 
+  /** Starts a resource whose server script is Lua, in a Lua 5.4 VM (sandbox/emulator/lua). */
+  async startLuaResource(name: string, source: string): Promise<boolean> {
+    await loadLua();
+    return this.k.startLuaResource(name, source);
+  }
+
   stopResource(name: string): boolean {
     return this.k.stopResource(name);
   }
@@ -144,6 +195,16 @@ export class FxServer {
 
   kvp(resource: string): Map<string, string> {
     return this.k.kvp(resource);
+  }
+
+  /** Takes `count` of the 64 shared KVP search handles, as busy resources would; returns a release. */
+  holdKvpHandles(count: number): () => void {
+    return this.k.holdKvpHandles(count);
+  }
+
+  /** GetRegisteredCommands() as the server, or as a player's client, sees it. */
+  registeredCommands(player?: Player): { name: string; resource: string; arity: number }[] {
+    return (player ? this.k.commands.client(player) : this.k.commands.server).list();
   }
 
   addPlayer(opts: PlayerOptions): Player {

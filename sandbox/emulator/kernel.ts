@@ -4,11 +4,13 @@
 // globals call in here.
 import { inspect } from 'node:util';
 import { Bridge } from './bridge';
+import { chatRefreshList, handleChatEvent } from './chat';
 import { clientGlobals } from './client-globals';
 import { Commands } from './commands';
 import { commonGlobals, descriptors } from './common-globals';
 import { ScriptContext } from './context';
 import { Events } from './events';
+import { LuaRuntime } from './lua/runtime';
 import { Player } from './player';
 import { serverGlobals } from './server-globals';
 import {
@@ -26,8 +28,15 @@ import {
 // Captured at import so emulator deliveries keep flowing under vi.useFakeTimers().
 const realSetImmediate = globalThis.setImmediate;
 const realClearImmediate = globalThis.clearImmediate;
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
+/** The stock chat waits this long after a resource starts or stops before it refreshes. */
+export const CHAT_REFRESH_MS = 500;
 
 export type Fn = (...args: unknown[]) => unknown;
+
+export const KVP_FIND_HANDLES = 64;
 
 interface Resource extends Required<ResourceFiles> {
   name: string;
@@ -59,20 +68,34 @@ export class Kernel {
   readonly startedAt = performance.now();
   private readonly convars = new Map<string, { value: string } & ConvarOptions>();
   private readonly resources = new Map<string, Resource>();
+  /** Resources started with startLuaResource: their server script is Lua. */
+  private readonly luaResources = new Set<string>();
   private readonly startOrder: string[] = [];
   private readonly players = new Map<number, Player>();
   private nextPlayerId = 1;
   private readonly kvpStores = new Map<string, Map<string, string>>();
-  private readonly kvpFinds = new Map<number, { keys: string[]; index: number }>();
-  private nextFindHandle = 1;
+  /**
+   * FXServer's 64 KVP search handles, shared by every resource (citizen-server-impl
+   * ServerKVScriptFunctions.cpp, g_handles): the lowest free one is handed out, -1 when
+   * all are taken, and only EndFindKvp frees one (a stopping resource does not).
+   */
+  private readonly kvpFinds: ({ keys: string[]; index: number } | null)[] = Array.from(
+    { length: KVP_FIND_HANDLES },
+    () => null,
+  );
   private readonly pending = new Set<NodeJS.Immediate>();
+  private readonly chatTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   readonly events = new Events(this);
   readonly commands = new Commands(this);
   readonly bridge = new Bridge(this);
 
-  constructor(private readonly echo: boolean) {}
+  constructor(
+    private readonly echo: boolean,
+    /** Model server builds 14427-27055, where a Node export's invoker is itself. */
+    readonly invokerNamesSelf = false,
+  ) {}
 
   // ---- logs and errors -------------------------------------------------------------
 
@@ -154,21 +177,38 @@ export class Kernel {
     return store;
   }
 
+  /** Iterates a snapshot of the keys as of the call, as a RocksDB iterator does. */
   startFindKvp(resource: string, prefix: string): number {
+    const handle = this.kvpFinds.indexOf(null);
+    if (handle === -1) return -1;
     const keys = [...this.kvp(resource).keys()].filter((k) => k.startsWith(prefix)).sort();
-    const handle = this.nextFindHandle++;
-    this.kvpFinds.set(handle, { keys, index: 0 });
+    this.kvpFinds[handle] = { keys, index: 0 };
     return handle;
   }
 
   findKvp(handle: number): string | null {
-    const find = this.kvpFinds.get(handle);
-    if (!find) return null;
+    const find = this.kvpFinds[handle];
+    // FXServer dereferences a null iterator here (undefined behaviour); say so loudly.
+    if (find === null) throw new Error(`FindKvp(${handle}): the handle is not open`);
+    if (find === undefined) return null;
     return find.keys[find.index++] ?? null;
   }
 
   endFindKvp(handle: number): void {
-    this.kvpFinds.delete(handle);
+    if (handle >= 0 && handle < KVP_FIND_HANDLES) this.kvpFinds[handle] = null;
+  }
+
+  /** Takes `count` search handles as other resources would; returns a function freeing them. */
+  holdKvpHandles(count: number): () => void {
+    const held: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const h = this.startFindKvp('(held)', '');
+      if (h === -1) break;
+      held.push(h);
+    }
+    return () => {
+      for (const h of held) this.endFindKvp(h);
+    };
   }
 
   // ---- resources ---------------------------------------------------------------------
@@ -194,6 +234,12 @@ export class Kernel {
     });
   }
 
+  /** A resource whose server script is Lua (sandbox/emulator/lua); await loadLua() first. */
+  startLuaResource(name: string, source: string): boolean {
+    this.luaResources.add(name);
+    return this.startResource(name, { server: source });
+  }
+
   /** Returns false when the server script threw while loading (FXServer then aborts the start). */
   startResource(name: string, code: ResourceCode = {}): boolean {
     this.registerResource(name, code);
@@ -202,9 +248,11 @@ export class Kernel {
     res.state = 'starting';
     this.startOrder.push(name);
     if (res.server !== undefined) {
-      const ctx = new ScriptContext(this, name, 'server', null, (c) =>
-        descriptors({ ...commonGlobals(c), ...serverGlobals(c) }),
-      );
+      const ctx = this.luaResources.has(name)
+        ? new LuaRuntime(this, name)
+        : new ScriptContext(this, name, 'server', null, (c) =>
+            descriptors({ ...commonGlobals(c), ...serverGlobals(c) }),
+          );
       res.serverCtx = ctx;
       if (!ctx.run(res.server, `@${name}/server.js`)) {
         this.fxLog('error', `Couldn't start resource ${name}.`);
@@ -221,6 +269,7 @@ export class Kernel {
       this.events.emitClientLocal(p, 'onClientResourceStart', [name], null);
       this.events.emitClientLocal(p, 'onResourceStart', [name], null);
     }
+    for (const p of players) this.refreshChat(p, true);
     return true;
   }
 
@@ -238,10 +287,34 @@ export class Kernel {
       this.events.emitClientLocal(p, 'onResourceStop', [name], null);
     }
     this.teardown(res);
+    for (const p of this.connectedPlayers()) this.refreshChat(p, false);
     return true;
   }
 
+  /** The stock chat's refreshCommands on the client and, on a start, on the server. */
+  private refreshChat(player: Player, serverToo: boolean): void {
+    if (this.closed) return;
+    // Not a tracked delivery: settle() does not wait half a second for the chat.
+    const timer = realSetTimeout(() => {
+      this.chatTimers.delete(timer);
+      if (this.closed || !player.connected) return;
+      player.chatRefreshes++;
+      const table = this.commands.client(player);
+      const lists = [chatRefreshList(table.list(), (ace) => table.everyoneMay(ace))];
+      if (serverToo) {
+        lists.push(
+          chatRefreshList(this.commands.server.list(), (ace) => this.aceAllowed(player.id, ace)),
+        );
+      }
+      for (const list of lists) {
+        if (list.length > 0) handleChatEvent(player, 'chat:addSuggestions', [list]);
+      }
+    }, CHAT_REFRESH_MS);
+    this.chatTimers.add(timer);
+  }
+
   private teardown(res: Resource): void {
+    this.commands.resourceStopped(res.name);
     res.serverCtx?.destroy();
     res.serverCtx = null;
     for (const ctx of res.clientCtxs.values()) ctx.destroy();
@@ -300,6 +373,7 @@ export class Kernel {
       this.events.emitClientLocal(player, 'onClientResourceStart', [res.name], null);
       this.events.emitClientLocal(player, 'onResourceStart', [res.name], null);
     }
+    this.refreshChat(player, true);
     return player;
   }
 
@@ -310,8 +384,13 @@ export class Kernel {
       res.clientCtxs.get(player.id)?.destroy();
       res.clientCtxs.delete(player.id);
     }
-    // Player natives still answer inside playerDropped handlers, as in FXServer.
-    this.events.emitServerLocal('playerDropped', [reason], null, { source: player.id });
+    // Player natives still answer inside playerDropped handlers, and its source is
+    // `internal-net:<id>` (citizen-server-impl GameServer.cpp, DropClientInternal), which
+    // the JS runtime turns into the number.
+    this.events.emitServerLocal('playerDropped', [reason], null, {
+      source: `internal-net:${player.id}`,
+    });
+    this.commands.playerLeft(player);
     this.players.delete(player.id);
   }
 
@@ -332,13 +411,33 @@ export class Kernel {
   playerByServerPed(ped: unknown): Player | undefined {
     const n = Number(ped);
     if (!n) return undefined;
-    return [...this.players.values()].find((p) => p.serverPed === n);
+    return [...this.players.values()].find((p) => p.serverPed === n && p.pedExists);
   }
 
+  /**
+   * IsPlayerAceAllowed: the console may do anything; an object is allowed when the player
+   * holds it or one of its parents (`command` covers `command.911`), case-insensitively,
+   * or when an unrestricted command granted it to everyone. There is no `*` wildcard
+   * (code/client/citicore/se/Security.cpp, CheckPrivilege).
+   */
   aceAllowed(src: unknown, ace: string): boolean {
     if (String(src) === '0') return true;
     const p = this.connectedOrDropping(src);
-    return !!p?.aces.some((g) => g === '*' || g === ace || ace.startsWith(`${g}.`));
+    if (!p) return false;
+    const object = ace.toLowerCase();
+    if (this.commands.server.everyoneMay(object)) return true;
+    return p.aces.some((held) => {
+      const g = held.toLowerCase();
+      return g === object || object.startsWith(`${g}.`);
+    });
+  }
+
+  /** GetInvokingResource() in `ctx`; see FxServerOptions.invokerNamesSelf. */
+  invokingResource(ctx: ScriptContext): string | null {
+    if (this.invokerNamesSelf && ctx.side === 'server' && this.bridge.inExportOf(ctx)) {
+      return ctx.resource;
+    }
+    return this.bridge.invokingResource();
   }
 
   /** Runs `fn` on a later turn, as a network delivery; dropped after shutdown. */
@@ -372,8 +471,10 @@ export class Kernel {
     for (const p of this.players.values()) p.connected = false;
     this.players.clear();
     for (const handle of this.pending) realClearImmediate(handle);
+    for (const timer of this.chatTimers) realClearTimeout(timer);
+    this.chatTimers.clear();
     this.pending.clear();
-    this.kvpFinds.clear();
+    this.kvpFinds.fill(null);
     this.closed = true;
   }
 }
