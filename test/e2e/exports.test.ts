@@ -110,7 +110,7 @@ describe('exports for other resources', () => {
       [{}, /title.*expected text/],
       [{ title: '' }, /a call needs a title/],
       [{ title: 'x', tittle: 'y', coords: [0, 0, 0] }, /unknown field\(s\) "tittle"/],
-      [{ title: 'x', coords: [1, 2] }, /coords.*expected coords as \[x, y, z\]/],
+      [{ title: 'x', coords: [1, 2] }, /coords.*expected coords as a vector3, \[x, y, z\]/],
       [{ title: 'x', coords: { x: 1, y: 2, z: Number.NaN } }, /coords/],
       [
         { title: 'x', accounts: ['nope'], coords: [0, 0, 0] },
@@ -160,7 +160,11 @@ describe('exports for other resources', () => {
       metaData: { callerName: 'Jo Bloggs', heading: '92' },
     });
     expect(phone.phone(player.id, '')).toEqual({ ok: false, error: 'the description is empty' });
-    expect(phone.phone('7', 'x').error).toMatch(/playerId must be a player server id/);
+    // GetPlayers() hands out ids as strings: "7" is player 7 (here: not connected).
+    expect(phone.phone('7', 'x').error).toMatch(/player 7 is not connected/);
+    expect(phone.phone('seven', 'x').error).toMatch(
+      /playerId = "seven" must be a player server id/,
+    );
     expect(phone.phone(4242, 'x').error).toMatch(/not connected/);
   });
 

@@ -116,13 +116,23 @@ describe('/911 end to end', () => {
       identifiers: ['license:c0p'],
       aces: ['sonoran911.panic'],
     });
-    await rig.fx.waitFor(() => civ.hasClientCommand('panic') && cop.hasClientCommand('panic'), {
-      what: 'commands registered',
-    });
-    // Only the player allowed to use it is offered it in chat.
-    expect(cop.suggestions.has('/panic')).toBe(true);
+    await rig.fx.waitFor(
+      () =>
+        cop.hasClientCommand('panic') && civ.received.some((e) => e.name === 'sonoran911:commands'),
+      { what: 'command lists delivered' },
+    );
+    // The stock chat re-suggests every command a client may run, after its own delay.
+    const refreshes = civ.chatRefreshes;
+    rig.fx.startResource('some-other-resource', { client: '' });
+    await rig.fx.waitFor(() => civ.chatRefreshes > refreshes, { what: 'chat refresh' });
+    // The civilian's client never learns of /panic: no command, no suggestion, not even
+    // from the chat's own refresh of registered commands.
+    expect(civ.hasClientCommand('panic')).toBe(false);
     expect(civ.suggestions.has('/panic')).toBe(false);
+    expect(rig.fx.registeredCommands(civ).map((c) => c.name)).not.toContain('panic');
     civ.type('/panic help');
+    // A forged report for the gated command is still refused by the server.
+    civ.emitNet('sonoran911:report', { command: 'panic', description: 'forged', location: null });
     cop.type('/panic officer down');
     await rig.fx.waitFor(() => said(civ, /not allowed to use \/panic/) && said(cop, /created/), {
       what: 'answers',

@@ -5,13 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startLocalCad } from '../../sandbox/cad';
-import { FxServer } from '../../sandbox/emulator';
+import { FxServer, type FxServerOptions } from '../../sandbox/emulator';
 
 export const RESOURCE = 'sonoran-911';
 export const API_KEY = 'test-key-0123456789abcdef';
 
+// SONORAN911_DIST points the rig at other bundles, e.g. an older build, to show that a
+// new test fails on the code it guards against.
 const dist = (file: string): string => {
-  const path = resolve(__dirname, '../../dist', file);
+  const path = resolve(process.env.SONORAN911_DIST ?? resolve(__dirname, '../../dist'), file);
   if (!existsSync(path)) throw new Error(`${path} is missing: run "npm run build" first`);
   return readFileSync(path, 'utf8');
 };
@@ -28,11 +30,14 @@ export interface RigOptions {
   convars?: Record<string, string>;
   cad?: Parameters<typeof startLocalCad>[0];
   postals?: boolean;
+  /** Emulator options, e.g. a server build whose GetInvokingResource misreports. */
+  fx?: Omit<FxServerOptions, 'convars'>;
 }
 
 export async function startRig(options: RigOptions = {}) {
   const cad = await startLocalCad({ keys: { [API_KEY]: { serverIds: [1] } }, ...options.cad });
   const fx = new FxServer({
+    ...options.fx,
     convars: options.convars ?? { sonoran911_apiKey: API_KEY },
   });
   if (options.postals !== false) {

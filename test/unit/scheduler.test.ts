@@ -273,6 +273,39 @@ describe('Scheduler durability and operations', () => {
     expect(store.keys('outbox:call:')).toEqual([]);
   });
 
+  it('a late restore (KVP search busy at start) queues nothing twice and keeps the window', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    const arrivals: number[] = [];
+    // The CAD fails, so the first run ends with three calls saved and 3 requests spent.
+    const before = rig(() => ({ kind: 'response', status: 503, headers: {}, body: '' }), {
+      clock,
+      store,
+      arrivals,
+      requests: 5,
+    });
+    for (const id of ['a', 'b', 'c']) before.add(id, call(1, id));
+    await clock.advance(100);
+    before.crash();
+    const sentBefore = arrivals.length;
+    const after = rig(() => ok(7), { clock, store, arrivals, requests: 5 });
+    // Listing the calls failed: only the budget is back (a plain read), then new calls come.
+    after.s.restore({ pending: [], dead: [], budget: after.outbox.loadBudget() });
+    for (const id of ['n1', 'n2']) after.add(id, call(1, id));
+    await clock.advance(50);
+    // The retry finds the old calls and the new ones (saved too): the new ones are known.
+    after.s.restore({ ...after.outbox.load(), budget: null });
+    await clock.advance(5 * W);
+    expect(after.settled.map((x) => x.title).sort()).toEqual(['a', 'b', 'c', 'n1', 'n2']);
+    // Each call once after the restart: none of the new ones went out twice.
+    expect(arrivals.length - sentBefore).toBe(5);
+    const maxInWindow = Math.max(
+      ...arrivals.map((t) => arrivals.filter((u) => u > t - W && u <= t).length),
+    );
+    expect(maxInWindow).toBeLessThanOrEqual(5);
+    expect(store.keys('outbox:call:')).toEqual([]);
+  });
+
   it('keeps a 429 pause across a restart', async () => {
     const clock = new FakeClock();
     const store = new MemoryStore();
