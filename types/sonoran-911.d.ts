@@ -28,12 +28,17 @@ declare global {
     communityUserIds?: string[];
     /** Account UUIDs. */
     accounts?: string[];
-    /** Flat values only; numbers and booleans are sent as strings. */
+    /**
+     * Flat values only; numbers and booleans are sent as strings. The resource sets source,
+     * resource, requestId, x, y, z, postal, heading, callerName, callerPlayerId and
+     * callerCommunityUserId itself: a call that sets one of them is refused.
+     */
     metaData?: Record<string, string | number | boolean>;
     /** Positive whole minutes. */
     deleteAfterMinutes?: number;
     /** The caller: their communityUserId is attached and, without coords, their position used. */
-    playerId?: number;
+    /** A server id, or its string as getPlayers() gives it. */
+    playerId?: number | string;
     coords?: [number, number, number] | { x: number; y: number; z: number };
   }
 
@@ -67,7 +72,7 @@ declare global {
     ): Sonoran911Answer;
     /** What the player typing /911 would do (no cooldown: the caller decides). */
     report911(
-      playerId: number,
+      playerId: number | string,
       description: string,
       callback?: (result: Sonoran911Result) => void,
     ): Sonoran911Answer;
