@@ -199,6 +199,7 @@ function main(): void {
     own: resource,
     commandNames: commands.map((c) => c.name),
     registered: () => GetRegisteredCommands(),
+    resourceState: world.resourceState,
     log,
   });
   onNet(Events.conflict, (payload: unknown) => {
@@ -207,6 +208,15 @@ function main(): void {
     if (reports.hello(player) && !conflicts.fromClient(player, payload)) reports.stats.dropped++;
   });
   conflicts.checkServer();
+  // One of our commands typed by a player whose client does not have it (see fromFallback).
+  on('__cfx_internal:commandFallback', (raw: unknown) => {
+    const player = source;
+    if (typeof player !== 'number' || typeof raw !== 'string') return;
+    const handled = reports.fromFallback(player, raw);
+    if (handled === 'granted') emitNet(Events.commands, player, commandsFor(player));
+    // Handled: FXServer then does not print "No such command".
+    if (handled !== null) CancelEvent();
+  });
   on('playerDropped', () => {
     const player = source;
     reports.forget(player);
@@ -216,7 +226,7 @@ function main(): void {
     if (name !== resource) conflicts.checkServer();
   });
   on('onResourceStop', (name: string) => {
-    if (name === resource) scheduler.stop();
+    if (name === resource) dispatch.stop();
   });
   RegisterCommand(
     'sonoran911',

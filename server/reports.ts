@@ -11,6 +11,7 @@ import {
   type Position,
   type Report,
 } from '../shared/call';
+import { wordsAfterCommand } from '../shared/command-line';
 import type { CommandConfig, Config } from '../shared/config-schema';
 import type { Cooldowns } from '../shared/cooldown';
 import type { ClientLocation } from '../shared/events';
@@ -75,7 +76,7 @@ export function createReports(deps: ReportDeps) {
   /** Names a client reported, if it stands where the server sees the player. */
   const trustedNames = (player: number, position: Position, claimed: ClientLocation | null) => {
     if (!claimed) return null;
-    if (distance2d(position, claimed) <= MAX_NAME_DISTANCE_M) return claimed;
+    if (withinNameDistance(position, claimed)) return claimed;
     log.warn(
       `player ${player} reported street names from far away from where the server sees them; names ignored`,
     );
@@ -145,7 +146,7 @@ export function createReports(deps: ReportDeps) {
     const draft: Report = {
       command,
       description,
-      position: position ?? { x: 0, y: 0, z: 0 },
+      position,
       heading: null,
       names: {},
       postal: position ? deps.postals.nearest(position.x, position.y) : null,
@@ -237,6 +238,33 @@ export function createReports(deps: ReportDeps) {
       // A client that reports no location at all is asked for one, as for report911.
       report(player, command, parsed.description, parsed.location, { cooldown: true });
     },
+    /**
+     * A player typed one of our commands that their client does not have: FXServer sends the
+     * raw line to the server, and, no server command matching, raises
+     * `__cfx_internal:commandFallback` (ServerCommandPacketHandler.cpp). Their client lacks
+     * it because their ACEs did not allow it when the command list was sent; if they allow
+     * it now (a job went on duty), the report goes through and 'granted' says to send the
+     * list again; if not, they hear why. null: not one of ours.
+     */
+    fromFallback(player: number, raw: string): 'granted' | 'refused' | null {
+      const [word = ''] = raw.trim().split(/\s+/, 1);
+      const command = byName.get(word.replace(/^\//, '').toLowerCase());
+      if (!command) return null;
+      if (!flood.allow(String(player), deps.now()) || !world.playerExists(player)) {
+        stats.dropped++;
+        return 'refused';
+      }
+      if (command.ace !== null && !world.aceAllowed(player, command.ace)) {
+        notifier.tell(player, 'noPermission', { command: command.name }, 'error');
+        return 'refused';
+      }
+      if (deps.unavailable() !== null) {
+        notifier.tell(player, 'unavailable', {}, 'error');
+        return 'granted';
+      }
+      report(player, command, wordsAfterCommand(command.name, raw, []), null, { cooldown: true });
+      return 'granted';
+    },
     /** What the player typing the first configured command would do, minus the cooldown. */
     report911(player: number, description: string, callback?: ResultCallback): ReportAnswer {
       const command = byName.get('911') ?? deps.commands[0];
@@ -270,6 +298,7 @@ export function createReports(deps: ReportDeps) {
 
 export type Reports = ReturnType<typeof createReports>;
 
-function distance2d(a: { x: number; y: number }, b: { x: number; y: number }): number {
-  return Math.hypot(a.x - b.x, a.y - b.y);
+/** Whether street names read at `b` may describe the place `a`. */
+export function withinNameDistance(a: { x: number; y: number }, b: { x: number; y: number }) {
+  return Math.hypot(a.x - b.x, a.y - b.y) <= MAX_NAME_DISTANCE_M;
 }

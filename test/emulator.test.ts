@@ -179,6 +179,9 @@ describe('commands', () => {
   it('ignores unknown commands and forgets commands of a stopped resource', () => {
     const ann = join();
     ann.type('/nope');
+    // The stock chat takes an unknown command from a player and shows it as a message.
+    expect(ann.chatText()).toContain('Ann: /nope');
+    fx.console('nope');
     expect(fx.serverLog('fxserver')).toContain('No such command nope.');
     fx.stopResource('cmds');
     ann.type('/both');

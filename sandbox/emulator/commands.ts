@@ -134,7 +134,8 @@ export class Commands {
     if (name === undefined) return false;
     const found = this.server.find(name);
     if (!found) {
-      this.k.fxLog('info', `No such command ${name}.`);
+      if (src !== 0) this.fallback(line, src);
+      else this.k.fxLog('info', `No such command ${name}.`);
       return false;
     }
     if (found.slot.restricted && !this.k.aceAllowed(src, `command.${name}`)) {
@@ -148,6 +149,25 @@ export class Commands {
       ref.handler(src, ref.ctx.realm.Array.from(args), line),
     );
     return true;
+  }
+
+  /**
+   * A player's line that no command takes: FXServer raises `__cfx_internal:commandFallback`
+   * with the raw line (ServerCommandPacketHandler.cpp); the stock chat's handler
+   * (cfx-server-data chat/sv_chat.lua) shows it to everyone as a chat message `/line` from
+   * that player and cancels; a canceled event prints nothing more.
+   */
+  private fallback(line: string, src: number): void {
+    const player = this.k.player(src);
+    const canceled = this.k.events.emitServerLocal('__cfx_internal:commandFallback', [line], null, {
+      source: `internal-net:${src}`,
+    });
+    if (player) {
+      for (const p of this.k.connectedPlayers())
+        p.chat.push({ author: player.name, text: `/${line}` });
+      return;
+    }
+    if (!canceled) this.k.fxLog('info', `No such command ${tokenize(line)[0] ?? ''}.`);
   }
 
   console(line: string): string[] {

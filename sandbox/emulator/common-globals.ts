@@ -67,9 +67,8 @@ export function commonGlobals(ctx: ScriptContext): Globals {
     removeEventListener: (name: unknown, fn: unknown) => ctx.off(String(name), fn),
     emit,
     TriggerEvent: emit,
-    // Cancellation only matters for built-in events we do not emulate.
-    CancelEvent: () => undefined,
-    WasEventCanceled: () => false,
+    CancelEvent: () => k.events.cancel(),
+    WasEventCanceled: () => k.events.wasCanceled(),
     RegisterCommand: registerCommand,
     // ResourceScriptFunctions.cpp GET_REGISTERED_COMMANDS: { name, resource, arity } of
     // every command on this side, the owner of a shared name as `resource`.

@@ -22,9 +22,20 @@ export class Events {
     args: unknown[],
     from: ScriptContext | null,
     opts: { source?: unknown; invoker?: string | null } = {},
-  ): void {
+  ): boolean {
     // Packed once in the sender, so a bad payload throws there, as msgpack would.
-    this.emitServerLocalBytes(name, this.k.bridge.pack(args, from), from, opts);
+    return this.emitServerLocalBytes(name, this.k.bridge.pack(args, from), from, opts);
+  }
+
+  /** CancelEvent() marks the event being handled; the emitter can read it after. */
+  private readonly canceled: boolean[] = [];
+
+  cancel(): void {
+    if (this.canceled.length > 0) this.canceled[this.canceled.length - 1] = true;
+  }
+
+  wasCanceled(): boolean {
+    return this.canceled.at(-1) ?? false;
   }
 
   /** A local server event whose arguments are packed already (e.g. by a Lua runtime). */
@@ -33,6 +44,23 @@ export class Events {
     payload: Uint8Array,
     from: ScriptContext | null,
     opts: { source?: unknown; invoker?: string | null } = {},
+  ): boolean {
+    this.canceled.push(false);
+    let canceled = false;
+    try {
+      this.deliverLocal(name, payload, from, opts);
+    } finally {
+      // TriggerEvent answers whether a handler called CancelEvent (ResourceEventManager).
+      canceled = this.canceled.pop() ?? false;
+    }
+    return canceled;
+  }
+
+  private deliverLocal(
+    name: string,
+    payload: Uint8Array,
+    from: ScriptContext | null,
+    opts: { source?: unknown; invoker?: string | null },
   ): void {
     const invoker = from ? from.resource : (opts.invoker ?? null);
     // Local events carry an empty source in FiveM.

@@ -76,8 +76,10 @@
  *   and side: the first registration owns it, the last one's handler runs, the owner's stop
  *   removes it. Restricted server commands need ACE `command.<name>`; ACEs are hierarchical
  *   (`command` grants `command.x`) and case-insensitive, with no `*` wildcard; the console
- *   (source 0) is always allowed. Player commands reach the server synchronously. The stock
- *   chat's refresh re-suggests every command a player may run (player.chatRefreshes counts).
+ *   (source 0) is always allowed. Player commands reach the server synchronously; one the
+ *   server lacks too raises `__cfx_internal:commandFallback` and the stock chat shows it as
+ *   a message. The stock chat's refresh re-suggests every command a player may run
+ *   (player.chatRefreshes counts).
  * - Player.losePed(): GetPlayerPed keeps the handle, GetEntityCoords on it throws.
  * - A throwing export is recorded in fx.errors (FXServer prints it) and the caller gets
  *   "An error occurred while calling export ...". Exports resolve at access time:
