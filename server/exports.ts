@@ -25,7 +25,7 @@ import type { Caller } from './invoker';
 import type { Locator } from './locate';
 import type { Logger } from './log';
 import type { Postals } from './postals';
-import type { ReportAnswer, Reports } from './reports';
+import { type ReportAnswer, type Reports, withinNameDistance } from './reports';
 import type { World } from './world';
 
 export type ExportAnswer =
@@ -68,7 +68,7 @@ export function createExports(deps: ExportDeps) {
   const gate = (caller: Caller, callback: unknown): string | null => {
     const resource = caller.name;
     if (config.exportAllowList !== null && !caller.known) {
-      return 'this server build cannot name the resource calling an export, so exportAllowList cannot let it through (update FXServer to build 27092 or newer)';
+      return 'the server cannot name the resource calling this export, so exportAllowList cannot let it through (on server builds 14427 to 27055: update FXServer to 27092 or newer)';
     }
     if (config.exportAllowList !== null && !config.exportAllowList.includes(resource)) {
       return `resource "${resource}" may not raise calls (it is not in exportAllowList)`;
@@ -96,7 +96,13 @@ export function createExports(deps: ExportDeps) {
     const clientView = player !== null && names ? { x: names.x, y: names.y, z: names.z } : null;
     const position = input.coords ?? serverView ?? clientView;
     const postal = input.postal ?? (position ? deps.postals.nearest(position.x, position.y) : null);
-    const location = renderLocation(formats, names ?? {}, postal);
+    // The client's street names describe where the player stands: they name the call's
+    // place only when that is where the call is (or the client's word is all there is).
+    const trusted =
+      names && position && (position === clientView || withinNameDistance(position, names))
+        ? names
+        : null;
+    const location = renderLocation(formats, trusted ?? {}, postal);
     const identity =
       player !== null ? mapIdentity(world.identifiers(player), config.identity) : null;
     const callerId = d.attachCaller ? identity?.communityUserId : undefined;
