@@ -16,7 +16,8 @@ export interface Report {
   command: CommandConfig;
   /** Already cleaned with cleanText. */
   description: string;
-  position: Position;
+  /** null: nowhere trustworthy is known; the call then carries no coordinates at all. */
+  position: Position | null;
   heading: number | null;
   names: { street?: string; crossing?: string; zone?: string };
   postal: string | null;
@@ -69,9 +70,8 @@ export function buildCall(report: Report, formats: LocationFormats): BuildResult
 
   const metaData: Record<string, string> = {
     source: 'sonoran-911',
-    x: coord(position.x),
-    y: coord(position.y),
-    z: coord(position.z),
+    // No coordinates rather than 0, 0, 0: that would put a blip at the map's origin.
+    ...(position ? { x: coord(position.x), y: coord(position.y), z: coord(position.z) } : {}),
     callerName: caller.name,
     requestId: report.requestId,
   };
