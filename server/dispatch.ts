@@ -48,8 +48,9 @@ export interface DispatchDeps {
   random(): number;
 }
 
-/** How soon a restore that found every KVP search handle taken tries again. */
+/** How soon a restore that found every KVP search handle taken tries again; doubling. */
 export const RESTORE_RETRY_MS = 3_000;
+const RESTORE_RETRY_MAX_MS = 60_000;
 
 export function describeProblem(problem: Problem): string {
   const parts = [
@@ -132,6 +133,9 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   );
 
   let budgetRestored = false;
+  let stopped = false;
+  let restoreTimer: unknown = null;
+  let restoreDelay = RESTORE_RETRY_MS;
   const api = {
     scheduler,
     /**
@@ -139,6 +143,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
      * is busy it tries again every few seconds until it can read them.
      */
     restore(): void {
+      restoreTimer = null;
       let restored: ReturnType<typeof outbox.load>;
       try {
         restored = outbox.load();
@@ -146,24 +151,34 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         if (!(error instanceof KvpSearchBusy)) throw error;
         // The saved calls stay where they are; only listing them failed. The budget is a
         // plain read, so what the last run sent still counts against the window meanwhile.
-        log.warn(
-          `the calls saved before the restart could not be read yet: ${error.message} (other resources hold every KVP search); trying again in ${RESTORE_RETRY_MS / 1000} s`,
-        );
         if (!budgetRestored) {
           budgetRestored = true;
+          log.warn(
+            `the calls saved before the restart could not be read yet: ${error.message}, other resources hold every KVP search. New calls are taken meanwhile; trying again in ${restoreDelay / 1000} s, then less and less often`,
+          );
           scheduler.restore({ pending: [], dead: [], budget: outbox.loadBudget() });
         }
-        deps.timers.set(() => api.restore(), RESTORE_RETRY_MS);
+        if (!stopped) restoreTimer = deps.timers.set(() => api.restore(), restoreDelay);
+        restoreDelay = Math.min(restoreDelay * 2, RESTORE_RETRY_MAX_MS);
         return;
       }
       if (budgetRestored) restored.budget = null;
       for (const line of restored.corrupt) log.warn(`outbox record set aside: ${line}`);
-      if (restored.pending.length > 0 || restored.dead.length > 0) {
+      const taken = scheduler.restore(restored);
+      if (taken.pending > 0 || taken.dead > 0) {
         log.info(
-          `outbox: ${restored.pending.length} call(s) from before the restart will be sent, ${restored.dead.length} dead letter(s) kept`,
+          `outbox: ${taken.pending} call(s) from before the restart will be sent, ${taken.dead} dead letter(s) kept`,
         );
+      } else if (budgetRestored) {
+        log.info('outbox: the calls saved before the restart were read: none was waiting');
       }
-      scheduler.restore(restored);
+    },
+    /** The resource stops: nothing more is sent and no restore is tried again. */
+    stop(): void {
+      stopped = true;
+      if (restoreTimer !== null) deps.timers.clear(restoreTimer);
+      restoreTimer = null;
+      scheduler.stop();
     },
   };
   return api;

@@ -142,23 +142,41 @@ export class Scheduler<M> {
     this.limiter = new RollingLimiter(options);
   }
 
-  /** Takes back what the journal kept across a restart, then starts sending. */
-  restore(saved: { pending: Job<M>[]; dead: DeadLetter<M>[]; budget: BudgetState | null }): void {
+  /**
+   * Takes back what the journal kept across a restart, then starts sending. Returns how
+   * many calls and dead letters it took back.
+   */
+  restore(saved: { pending: Job<M>[]; dead: DeadLetter<M>[]; budget: BudgetState | null }): {
+    pending: number;
+    dead: number;
+  } {
     const now = this.deps.now();
     // A restore that had to wait (the KVP search failed at first) also finds calls accepted
     // since this run started: those are already here and must not be queued twice.
     const known = (id: string) =>
       this.inFlight.has(id) || this.dead.has(id) || this.queue.some((j) => j.id === id);
+    const late = [...this.queue].sort((a, b) => a.seq - b.seq);
+    const taken = { pending: 0, dead: 0 };
     for (const job of saved.pending) {
       if (known(job.id)) continue;
       // Backoff from before the restart is forgotten: the restart itself took time.
       this.queue.push({ ...job, notBefore: now });
       this.seq = Math.max(this.seq, job.seq + 1);
+      taken.pending++;
     }
     for (const letter of saved.dead) {
       if (known(letter.job.id)) continue;
       this.dead.set(letter.job.id, letter);
       this.seq = Math.max(this.seq, letter.job.seq + 1);
+      taken.dead++;
+    }
+    // Calls accepted before a late restore were numbered from 0: within a priority they
+    // now come after the older calls just taken back, here and in the journal.
+    if (taken.pending > 0) {
+      for (const job of late) {
+        job.seq = this.seq++;
+        this.deps.journal.add(job);
+      }
     }
     if (saved.budget) {
       this.limiter.restore(saved.budget.releases, now);
@@ -166,6 +184,7 @@ export class Scheduler<M> {
         this.pause = { ...saved.budget.pause, kind: 'rate-limit' };
     }
     this.pump();
+    return taken;
   }
 
   /**

@@ -306,6 +306,26 @@ describe('Scheduler durability and operations', () => {
     expect(store.keys('outbox:call:')).toEqual([]);
   });
 
+  it('a late restore puts the older calls first within a priority, in memory and on disk', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    const failing = () => ({ kind: 'response', status: 503, headers: {}, body: '' }) as const;
+    const before = rig(failing, { clock, store, requests: 3 });
+    for (const id of ['a', 'b', 'c']) before.add(id, call(1, id));
+    await clock.advance(100);
+    before.crash();
+    // The budget the first run spent is full: new calls wait, numbered 0 and 1 again.
+    const after = rig(() => ok(7), { clock, store, requests: 3 });
+    after.s.restore({ pending: [], dead: [], budget: after.outbox.loadBudget() });
+    for (const id of ['n1', 'n2']) after.add(id, call(1, id));
+    expect(after.s.restore({ ...after.outbox.load(), budget: null })).toEqual({
+      pending: 3,
+      dead: 0,
+    });
+    await clock.advance(5 * W);
+    expect(after.settled.map((x) => x.title)).toEqual(['a', 'b', 'c', 'n1', 'n2']);
+  });
+
   it('keeps a 429 pause across a restart', async () => {
     const clock = new FakeClock();
     const store = new MemoryStore();
