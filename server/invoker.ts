@@ -18,8 +18,9 @@ export function createInvoker(own: string, invoking: () => string | null, log: L
   let warned = false;
   return (): Caller => {
     const name = invoking();
-    // No invoker at all: a call from this resource's own runtime (a test, the console).
-    if (!name) return { name: own, known: true };
+    // Another resource's export call always has an invoker; without one nobody can vouch
+    // for the caller, so it passes no allow list.
+    if (!name) return { name: UNKNOWN_CALLER, known: false };
     if (name !== own) return { name, known: true };
     if (!warned) {
       warned = true;

@@ -20,18 +20,22 @@ const finite = z
 const text = (max: number) =>
   z.string({ error: 'expected text' }).max(max, { error: `expected at most ${max} characters` });
 
+/** Far beyond any map a server runs (GTA V's spans about ±10 km): junk, not a place. */
+const MAX_COORD = 100_000;
+const onMap = finite.min(-MAX_COORD).max(MAX_COORD);
+
 const coordsSchema = z.preprocess(
   (v) => luaVector(v) ?? v,
   z.union(
     [
-      z.tuple([finite, finite, finite]).transform(([x, y, z]) => ({ x, y, z })),
+      z.tuple([onMap, onMap, onMap]).transform(([x, y, z]) => ({ x, y, z })),
       // A vector4 (or [x, y, z, heading]) is a place plus a heading: the place is used.
-      z.tuple([finite, finite, finite, finite]).transform(([x, y, z]) => ({ x, y, z })),
-      z.strictObject({ x: finite, y: finite, z: finite }),
+      z.tuple([onMap, onMap, onMap, finite]).transform(([x, y, z]) => ({ x, y, z })),
+      z.strictObject({ x: onMap, y: onMap, z: onMap }),
     ],
     {
       error:
-        'expected coords as a vector3, [x, y, z] or { x, y, z } with finite numbers (a vector2 has no height)',
+        'expected coords as a vector3, [x, y, z] or { x, y, z } with numbers on the map (a vector2 has no height)',
     },
   ),
 );
@@ -70,10 +74,12 @@ export function luaVector(value: unknown): number[] | null {
  * A Lua table with holes ({ a, nil, c }) is not an array to lua-cmsgpack: it arrives as an
  * object keyed "1", "3". A list given that way is read in key order, holes skipped.
  */
-function luaList(value: unknown): unknown {
+function luaList(value: unknown, max: number): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const keys = Object.keys(value);
-  if (keys.length === 0 || !keys.every((k) => /^[1-9]\d{0,5}$/.test(k))) return value;
+  // Too long either way: left as it is, so the array check refuses it without sorting it.
+  if (keys.length === 0 || keys.length > max) return value;
+  if (!keys.every((k) => /^[1-9]\d{0,5}$/.test(k))) return value;
   return keys
     .map(Number)
     .sort((a, b) => a - b)
@@ -113,17 +119,42 @@ export const RESERVED_META_KEYS = [
   'callerPlayerId',
   'callerCommunityUserId',
 ] as const;
-const reserved = new Set<string>(RESERVED_META_KEYS);
+// In any case: "Source" next to our "source" would read the same to staff.
+const reserved = new Set<string>(RESERVED_META_KEYS.map((k) => k.toLowerCase()));
+const MAX_META_KEYS = 50;
+
+const keyCount = (v: unknown): number =>
+  typeof v === 'object' && v !== null ? Object.keys(v).length : 0;
 
 const metaDataSchema = z.preprocess(
-  emptyTableIsEmptyRecord,
+  (v) => (keyCount(v) > MAX_META_KEYS ? v : withoutNulls(emptyTableIsEmptyRecord(v))),
   z
-    .record(z.string().max(64), metaValue, {
-      error: 'expected a table of key = value pairs',
+    .unknown()
+    // Counted before any key is parsed, so a table of a million keys costs nothing.
+    .check((ctx) => {
+      const count = keyCount(ctx.value);
+      if (count > MAX_META_KEYS) {
+        ctx.issues.push({
+          code: 'custom',
+          input: `(${count} keys)`,
+          message: `expected at most ${MAX_META_KEYS} keys`,
+          abort: true,
+        });
+      }
     })
+    .pipe(
+      z.record(z.string().max(64, { error: 'expected keys of at most 64 characters' }), metaValue, {
+        error: (issue) =>
+          issue.code === 'invalid_type'
+            ? 'expected a table of key = value pairs'
+            : issue.code === 'invalid_key'
+              ? 'expected keys of at most 64 characters'
+              : undefined,
+      }),
+    )
     .check((ctx) => {
       for (const key of Object.keys(ctx.value)) {
-        if (!reserved.has(key)) continue;
+        if (!reserved.has(key.toLowerCase())) continue;
         ctx.issues.push({
           code: 'custom',
           input: ctx.value[key],
@@ -141,7 +172,7 @@ const withoutNulls = (value: unknown): unknown => {
 };
 
 const list = <T extends z.ZodType>(item: T, max: number) =>
-  z.preprocess(luaList, z.array(item).max(max));
+  z.preprocess((v) => luaList(v, max), z.array(item).max(max));
 
 export const createCallInputSchema = z.preprocess(
   withoutNulls,
@@ -172,7 +203,13 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Parses export input; the error names the field, what came and what was expected. */
 export function parseExportInput<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
-  const result = schema.safeParse(input, { reportInput: true });
+  let result: ReturnType<typeof schema.safeParse>;
+  try {
+    result = schema.safeParse(input, { reportInput: true });
+  } catch {
+    // Only a value msgpack cannot deliver (a throwing getter, a Proxy) gets here.
+    return { ok: false, error: 'input could not be read' };
+  }
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
@@ -187,6 +224,9 @@ export function parseExportInput<T>(schema: z.ZodType<T>, input: unknown): Parse
 export function describe(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'function') return '(a function)';
+  // Only the first 60 characters are shown: never serialize a huge table to get them.
+  const entries = keyCount(value);
+  if (entries > 20) return `(a table of ${entries} entries)`;
   try {
     const s =
       JSON.stringify(value, (_key, v: unknown) => {

@@ -87,6 +87,32 @@ describe('export input from Lua callers', () => {
       );
     }
     expect(parse({ title: 'x', metaData: { store: 'LTD', vault: 2 } }).ok).toBe(true);
+    const upper = parse({ title: 'x', metaData: { Source: 'mine' } });
+    expect(!upper.ok && upper.error).toMatch(/"Source" is set by sonoran-911/);
+  });
+
+  it('bounds what it reads: keys, list lengths, places', () => {
+    const many = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, i]));
+    const started = performance.now();
+    const wide = parse({ title: 'x', metaData: many });
+    const holes = parse({
+      title: 'x',
+      communityUserIds: Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [i + 1, 'u'])),
+    });
+    // Refused by counting, not by parsing 200,000 entries (which takes seconds).
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(!wide.ok && wide.error).toMatch(
+      /^metaData = "\(200000 keys\)": expected at most 50 keys/,
+    );
+    expect(holes.ok).toBe(false);
+    const long = parse({ title: 'x', metaData: { ['k'.repeat(65)]: 'v' } });
+    expect(!long.ok && long.error).toMatch(/keys of at most 64 characters/);
+    expect(parse({ title: 'x', metaData: { gone: null, kept: 'v' } })).toMatchObject({
+      ok: true,
+      value: { metaData: { kept: 'v' } },
+    });
+    const junk = parse({ title: 'x', coords: vector(4.5e30, 1, 2) });
+    expect(!junk.ok && junk.error).toMatch(/^coords = .*numbers on the map/);
   });
 });
 
