@@ -26,7 +26,6 @@ function main(): void {
       emit('chat:addSuggestion', `/${name}`, help, [payload.param]);
       // RegisterCommand twice would run the handler twice; the list can arrive again.
       if (registered.has(name)) continue;
-      registered.add(name);
       // Another resource owning the name keeps the slot: the server console should say so.
       const owner = ownerOf(name);
       if (owner !== null && owner !== GetCurrentResourceName()) {
@@ -45,6 +44,7 @@ function main(): void {
         },
         false,
       );
+      registered.add(name);
     }
   });
 
@@ -63,7 +63,13 @@ main();
 
 /** The resource that owns a command name on this client, or null when it is free. */
 function ownerOf(name: string): string | null {
-  const list: unknown = GetRegisteredCommands();
+  let list: unknown;
+  try {
+    list = GetRegisteredCommands();
+  } catch {
+    // Only a warning depends on it: never let it keep a command from being registered.
+    return null;
+  }
   if (!Array.isArray(list)) return null;
   const lower = name.toLowerCase();
   for (const entry of list as { name?: unknown; resource?: unknown }[]) {

@@ -9,8 +9,11 @@
 import { z } from 'zod';
 import type { Logger } from './log';
 
-/** Distinct conflicts reported at most, so a forged report cannot fill the console. */
-const MAX_REPORTED = 32;
+/**
+ * Distinct conflicts reported at most, per side: what clients report is capped on its own,
+ * so forged reports can neither fill the console nor hide what the server finds itself.
+ */
+const MAX_REPORTED = { server: 32, client: 8 };
 
 const registeredSchema = z.array(
   z.looseObject({ name: z.string(), resource: z.string() }).catch({ name: '', resource: '' }),
@@ -27,17 +30,20 @@ export interface ConflictDeps {
   commandNames: readonly string[];
   /** GetRegisteredCommands() of the server. */
   registered(): unknown;
+  /** GetResourceState: a client may only name a resource this server really has. */
+  resourceState(resource: string): string;
   log: Logger;
 }
 
 export function createConflictWatch(deps: ConflictDeps) {
   const ours = new Map(deps.commandNames.map((n) => [n.toLowerCase(), n]));
-  const warned = new Set<string>();
+  const warned = { server: new Set<string>(), client: new Set<string>() };
 
   const warn = (name: string, resource: string, side: 'server' | 'client', where: string) => {
-    const key = `${name.toLowerCase()}|${resource}|${side}`;
-    if (warned.has(key) || warned.size >= MAX_REPORTED) return;
-    warned.add(key);
+    const key = `${name.toLowerCase()}|${resource}`;
+    const seen = warned[side];
+    if (seen.has(key) || seen.size >= MAX_REPORTED[side]) return;
+    seen.add(key);
     deps.log.warn(
       `/${name} is also registered by resource "${resource}" ${where}: one command name is one slot, the last registration's handler runs and stopping the first removes the command for both. Rename ours (commands[].name in config.json) or remove it from "${resource}".`,
     );
@@ -65,6 +71,7 @@ export function createConflictWatch(deps: ConflictDeps) {
       if (!parsed.success) return false;
       const mine = ours.get(parsed.data.command.toLowerCase());
       if (!mine || parsed.data.resource === deps.own) return false;
+      if (deps.resourceState(parsed.data.resource) === 'missing') return false;
       warn(
         mine,
         parsed.data.resource,

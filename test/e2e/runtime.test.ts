@@ -31,6 +31,26 @@ describe('FXServer runtime rules', () => {
     expect(rig.cad.calls.map((c) => c.body.description).sort()).toEqual([...typed].sort());
   });
 
+  it('lets a player use a gated command as soon as the ACE is granted, without reconnecting', async () => {
+    rig = await startRig({
+      config: { commands: [{ name: 'panic', ace: 'sonoran911.panic', cooldownSeconds: 0 }] },
+    });
+    const officer = rig.fx.addPlayer({ ...bankRobber, name: 'Officer' });
+    await rig.fx.waitFor(() => officer.received.some((e) => e.name === 'sonoran911:commands'), {
+      what: 'command list (without /panic)',
+    });
+    officer.type('/panic before duty');
+    await rig.fx.waitFor(() => said(officer, /not allowed to use \/panic/), { what: 'refusal' });
+    // The job script grants the ACE when the officer goes on duty.
+    officer.aces.push('sonoran911.panic');
+    officer.type('/panic officer down #2 at the pier');
+    await rig.fx.waitFor(() => said(officer, /created/), { what: 'the call' });
+    expect(rig.cad.calls.map((c) => c.body.description)).toEqual(['officer down #2 at the pier']);
+    // The list was sent again: from now on the command runs on the client.
+    await rig.fx.waitFor(() => officer.hasClientCommand('panic'), { what: '/panic registered' });
+    expect(rig.fx.errors).toEqual([]);
+  });
+
   it('answers a player whose ped the server lost, from where their game says they are', async () => {
     rig = await startRig();
     const [player] = await playersReady(rig, 1);
@@ -62,7 +82,7 @@ describe('FXServer runtime rules', () => {
     const first = robbery.rob();
     const second = robbery.rob();
     expect(first.ok).toBe(false);
-    expect(first.error).toMatch(/cannot name the resource calling an export.*27092/);
+    expect(first.error).toMatch(/cannot name the resource calling this export.*27092/);
     expect(second.ok).toBe(false);
     const warnings = rig.fx
       .serverLog(RESOURCE)
@@ -115,10 +135,16 @@ describe('FXServer runtime rules', () => {
       client: `RegisterCommand('911', () => {}, false);`,
     });
     expect(rig.log()).toMatch(/\/911 is also registered by resource "other-911" on the server/);
-    rig.fx.addPlayer(bankRobber);
+    const player = rig.fx.addPlayer(bankRobber);
     await rig.fx.waitFor(() => /resource "other-911" on players' game clients/.test(rig!.log()), {
       what: 'the client-side conflict',
     });
+    // A cheat cannot invent conflicts: the resource it names must exist on this server.
+    player.emitNet('sonoran911:conflict', { command: '911', resource: 'made-up' });
+    player.emitNet('sonoran911:conflict', { command: 'nope', resource: 'other-911' });
+    await rig.fx.settle();
+    expect(rig.log()).not.toMatch(/made-up|\/nope/);
+    expect(rig.log().match(/also registered by resource/g)).toHaveLength(2);
   });
 
   it("refuses an export caller's metaData key that the resource sets, naming it", async () => {
