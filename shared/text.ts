@@ -11,15 +11,25 @@ const CHAT_CODES = /\^[0-9*_~r]/g;
 
 // Markup a CAD or a Discord relay might render: HTML tags and emphasis runs.
 const MARKUP = /<\/?[a-z][^<>]{0,200}>|\*\*|__|~~|`/gi;
-// What impersonates a system header at the start: "[ALARM]", "{SYSTEM}", "<<DISPATCH>>",
-// "DISPATCH:", "10-99 -". Stripped repeatedly, so "[A] [B] C:" goes too.
-const HEADER = /^(?:[[({<]{1,2}[^\])}>]{0,32}[\])}>]{1,2}|[A-Z0-9][A-Z0-9 ._-]{1,24}\s*[:|>-]+)\s*/;
+
+// Words a line uses to pose as the system rather than a caller. Deliberately not FIRE,
+// POLICE, EMS or a 10-code: those are how callers start real reports ("FIRE - car on the
+// highway", "10-50 on Route 68").
+const SYSTEM_WORDS =
+  'ALARM|ALERT|DISPATCH|DISPATCHER|SYSTEM|SERVER|ADMIN|ADMINISTRATOR|STAFF|CAD|SONORAN|CONSOLE|BROADCAST|NOTICE|OFFICIAL|AUTOMATED|AUTO|PRIORITY|URGENT|BOT';
+// A fake header at the very start: a tag in capitals in brackets ("[ALARM]", "{SYSTEM}",
+// "<<DISPATCH>>", "[10-99]"; the "<>" that markup removal leaves of the last), or system words ending in a colon or arrow ("DISPATCH:",
+// "SYSTEM ALERT >"). Anything else at the start is the caller's words and stays.
+const HEADER = new RegExp(
+  `^(?:<+>+|\\[[A-Z0-9 ._-]{1,32}\\]|\\{[A-Z0-9 ._-]{1,32}\\}|<{1,2}[A-Z0-9 ._-]{1,32}>{1,2}|(?:${SYSTEM_WORDS})(?:[ _-](?:${SYSTEM_WORDS}))*\\s*(?::+|>+|\\|+))\\s*`,
+);
 
 /**
- * `stripHeaders` is for what players type; text from other resources on the server may
- * carry its own "[ALARM]" on purpose.
+ * Words made safe: invisible characters, colour codes and markup gone, spaces collapsed and,
+ * for what players type, a fake system header at the very start removed. `stripHeaders` is
+ * false for text from other resources on the server, which may carry its own "[ALARM]".
  */
-export function cleanText(input: string, maxLength: number, stripHeaders = true): string {
+export function cleanWords(input: string, stripHeaders = true): string {
   let cleaned = input
     .replace(INVISIBLE, ' ')
     .replace(CHAT_CODES, '')
@@ -31,11 +41,23 @@ export function cleanText(input: string, maxLength: number, stripHeaders = true)
     if (next === cleaned) break;
     cleaned = next;
   }
-  // Count code points, not UTF-16 units, so an emoji is never cut in half.
-  const chars = Array.from(cleaned);
-  if (chars.length <= maxLength) return cleaned;
+  return cleaned;
+}
+
+/** At most `maxLength` characters (code points, so an emoji is never cut in half), with … when cut. */
+export function capLength(text: string, maxLength: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= maxLength) return text;
   return `${chars
     .slice(0, maxLength - 1)
     .join('')
     .trimEnd()}…`;
+}
+
+/** Whether capLength would cut `text`. */
+export const tooLong = (text: string, maxLength: number): boolean =>
+  text.length > maxLength && Array.from(text).length > maxLength;
+
+export function cleanText(input: string, maxLength: number, stripHeaders = true): string {
+  return capLength(cleanWords(input, stripHeaders), maxLength);
 }
