@@ -11,6 +11,7 @@ import {
   Events,
   type LocatedPayload,
   type LocatePayload,
+  MAX_REPORT_CHARS,
   type ReportPayload,
 } from '../shared/events';
 import { readLocation } from './location';
@@ -37,7 +38,8 @@ function main(): void {
         (_source: number, args: string[], raw: string) => {
           const report: ReportPayload = {
             command: name,
-            description: wordsAfterCommand(name, raw, args),
+            // Sent whole up to the cap: the server cuts to its own length and says so.
+            description: wordsAfterCommand(name, raw, args).slice(0, MAX_REPORT_CHARS),
             location: readLocation(),
           };
           emitNet(Events.report, report);

@@ -19,7 +19,7 @@ import { FloodGuard } from '../shared/flood';
 import { mapIdentity, stableKey } from '../shared/identity';
 import { formatWait, type Messages } from '../shared/locale';
 import { parseReport } from '../shared/report-schema';
-import { cleanText } from '../shared/text';
+import { capLength, cleanText, cleanWords, tooLong } from '../shared/text';
 import type { CallMeta, Dispatch } from './dispatch';
 import type { Intake, IntakeApi, ResultCallback } from './intake';
 import type { Locator } from './locate';
@@ -109,7 +109,8 @@ export function createReports(deps: ReportDeps) {
         notifier.tell(player, 'noPermission', { command: command.name }, 'error'),
       );
     }
-    const description = cleanText(text, config.report.maxLength);
+    const words = cleanWords(text);
+    const description = capLength(words, config.report.maxLength);
     if (description === '') {
       return refuse('the description is empty', () =>
         notifier.tell(player, 'usage', { command: command.name }),
@@ -204,6 +205,10 @@ export function createReports(deps: ReportDeps) {
     log.info(
       `call ${requestId}: /${command.name} from ${realName} (${identity?.identifier ?? 'no identifier'})${anonymous} queued`,
     );
+    // Said before the rest, so the player reads why the call holds less than they typed.
+    if (tooLong(words, config.report.maxLength)) {
+      notifier.tell(player, 'cut', { max: config.report.maxLength });
+    }
     if (queued.waitMs >= WAIT_WORTH_TELLING_MS) {
       notifier.tell(player, 'receivedWait', {
         place: queued.position + 1,

@@ -52,6 +52,12 @@ export interface LocatedPayload {
   location: ClientLocation;
 }
 
+/**
+ * The most of a report's words a client sends. The server cuts longer text to this too,
+ * never refuses it, so the call is still made and the player hears the words were cut.
+ */
+export const MAX_REPORT_CHARS = 4_000;
+
 export interface ReportPayload {
   command: string;
   description: string;

@@ -9,6 +9,7 @@ export const defaultMessages = {
   suggestionParam: 'what happened',
   suggestionParamHelp: 'Describe the emergency and where you are',
   received: 'Your call was received and is being sent to dispatch.',
+  cut: 'Your description was too long: only its first {max} characters were kept.',
   receivedWait:
     'Your call was received. Dispatch lines are busy: you are number {place} in line, it will be sent in about {wait}.',
   queueFull:

@@ -4,10 +4,17 @@
  * fresh object, so nothing from the payload's prototype survives.
  */
 import { z } from 'zod';
-import type { ReportPayload } from './events';
+import { MAX_REPORT_CHARS, type ReportPayload } from './events';
+import { cleanText } from './text';
 
 const finite = z.number().finite();
-const name = z.string().max(64);
+/** Longest street, crossing or zone name kept; the game's longest are about 30. */
+export const MAX_PLACE_NAME = 64;
+// A place name comes from the client and lands in the call's address and block: cleaned
+// like typed text (a forged one can carry bidi overrides, markup, colour codes or an
+// "[ALARM]" header), then capped. Junk of any length is read, never refused, so one bad
+// name does not cost the whole report.
+const name = z.string().transform((s) => cleanText(s.slice(0, 1_000), MAX_PLACE_NAME));
 
 export const locationSchema = z.object({
   x: finite,
@@ -21,8 +28,8 @@ export const locationSchema = z.object({
 
 export const reportPayloadSchema = z.object({
   command: z.string().min(1).max(32),
-  // Cut later to the configured length; this cap only bounds the work done on junk.
-  description: z.string().max(4_000),
+  // Cut later to the configured length; this cut only bounds the work done on junk.
+  description: z.string().transform((s) => s.slice(0, MAX_REPORT_CHARS)),
   location: locationSchema.nullable().catch(null),
 });
 
