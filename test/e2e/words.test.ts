@@ -9,6 +9,27 @@ afterEach(async () => {
   rig = null;
 });
 
+type Exports = { createDispatchCall(input: unknown): { ok: boolean } };
+
+describe('the names of the place', () => {
+  it('names an export call after the street only where the player stands', async () => {
+    rig = await startRig();
+    const [player] = await playersReady(rig, 1);
+    const api = rig.fx.exportsOf<Exports>('sonoran-911', { from: 'alarms' });
+    // An alarm 6 km from the player (postal 1030) and one at the player's spot.
+    expect(
+      api.createDispatchCall({ title: 'Far', playerId: player!.id, coords: [-1200, 3000, 30] }).ok,
+    ).toBe(true);
+    expect(
+      api.createDispatchCall({ title: 'Here', playerId: player!.id, coords: [425, -979, 30] }).ok,
+    ).toBe(true);
+    await rig.fx.waitFor(() => rig!.cad.calls.length === 2, { what: 'both calls' });
+    const byTitle = Object.fromEntries(rig.cad.calls.map((c) => [c.body.title, c.body]));
+    expect(byTitle.Far).toMatchObject({ postal: '1030', address: 'Near postal 1030' });
+    expect(byTitle.Here).toMatchObject({ postal: '8055', address: 'Alta St, Downtown' });
+  });
+});
+
 describe("the caller's words", () => {
   it('makes the call from a very long description, cut to the configured length, and says so', async () => {
     rig = await startRig();
