@@ -61,26 +61,35 @@ export class RollingLimiter {
 
   /**
    * Milliseconds until the `k`-th next request (0 = the next one) could start, assuming every
-   * request takes `latencyMs` to answer. An estimate for players, not a schedule.
+   * request takes `latencyMs` to answer. An estimate for players, not a schedule. Its cost
+   * does not grow with `k`: once the slots held now are spent, the pattern repeats, each start
+   * one window plus one answer plus the margin after the start `requests` places before it.
    */
   estimateStartMs(k: number, now: number, latencyMs: number): number {
     const { requests, windowMs, marginMs } = this.options;
     this.prune(now);
-    const releases = [
-      ...this.released,
-      ...[...this.inFlight.values()].map(() => now + latencyMs + marginMs),
-    ].sort((a, b) => a - b);
+    const hold = latencyMs + marginMs;
+    const releases = [...this.released, ...[...this.inFlight.values()].map(() => now + hold)].sort(
+      (a, b) => a - b,
+    );
+    // Played out one request at a time only until the repeating pattern has set in.
+    const last = Math.min(k, releases.length + 2 * requests);
+    const starts: number[] = [];
     let t = now;
     let first = 0;
-    for (let j = 0; ; j++) {
+    for (let j = 0; j <= last; j++) {
       while (releases.length - first >= requests) {
         t = Math.max(t, releases[first]! + windowMs);
         first++;
         while (first < releases.length && releases[first]! + windowMs <= t) first++;
       }
-      if (j >= k) return t - now;
-      releases.push(t + latencyMs + marginMs);
+      starts.push(t);
+      insertSorted(releases, t + hold);
     }
+    if (k <= last) return starts[k]! - now;
+    const base = last - requests + 1;
+    const rounds = Math.floor((k - base) / requests);
+    return starts[base + ((k - base) % requests)]! + rounds * (hold + windowMs) - now;
   }
 
   /**
@@ -96,8 +105,14 @@ export class RollingLimiter {
     return [...this.released, ...open].sort((a, b) => a - b);
   }
 
-  restore(releases: readonly number[], now: number): void {
-    for (const r of releases) if (Number.isFinite(r)) this.insert(r);
+  /**
+   * Takes back what `snapshot` saved. No saved release can be later than `now + maxAheadMs`
+   * (a request still in flight when it was saved: its timeout plus the margin); one that is
+   * came from a clock that was ahead, and is counted from that bound, so it delays sending by
+   * at most one window instead of the size of the clock step.
+   */
+  restore(releases: readonly number[], now: number, maxAheadMs = Number.POSITIVE_INFINITY): void {
+    for (const r of releases) if (Number.isFinite(r)) this.insert(Math.min(r, now + maxAheadMs));
     this.prune(now);
   }
 
@@ -113,4 +128,11 @@ export class RollingLimiter {
       drop++;
     if (drop > 0) this.released = this.released.slice(drop);
   }
+}
+
+/** Inserts into an ascending list; new values are usually the largest, so it looks from the end. */
+function insertSorted(list: number[], value: number): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]! > value) i--;
+  list.splice(i, 0, value);
 }
