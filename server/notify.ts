@@ -16,13 +16,15 @@ export interface Notifier {
 export function createNotifier(
   messages: Messages,
   send: (player: number, message: { color: number[]; args: string[] }) => void,
+  /** The last guard before a player's chat: removes every secret (see Secrets in log.ts). */
+  redact: (text: string) => string = (text) => text,
 ): Notifier {
   return {
     messages,
     tell(player, key, vars, tone = 'info') {
       send(player, {
         color: COLORS[tone],
-        args: [messages.chatAuthor, format(messages[key], vars)],
+        args: [messages.chatAuthor, redact(format(messages[key], vars))],
       });
     },
   };

@@ -1,6 +1,8 @@
 /**
  * HTTP to the CAD. Never throws: every way a request can end becomes an HttpAttempt for the
- * classifier. The key goes into the Authorization header and nowhere else.
+ * classifier. The key goes into the Authorization header and nowhere else, and whatever
+ * comes back (body, headers, error messages) is redacted here, before the classifier turns
+ * it into reasons and Problems that are logged, stored in KVP and shown in chat.
  */
 import type { DispatchCall } from '../shared/contract';
 import type { HttpAttempt } from '../shared/outcome';
@@ -9,22 +11,38 @@ export interface TransportOptions {
   baseUrl: string;
   /** Read at every request, so an operator can fix the key without a restart. */
   apiKey: () => string;
-  serverId: number;
+  /** Read at every request, so `sonoran911 retry all` can move the calls to a fixed id. */
+  serverId: () => number;
   /** Milliseconds before the request is aborted and counted as a timeout. */
   timeoutMs: number;
+  /**
+   * Removes every secret from text the CAD (or a proxy, or fetch itself) produced.
+   * @default the current API key is redacted
+   */
+  redact?: (text: string) => string;
+  /** A line for the console about an answer the classifier alone cannot explain. */
+  notice?: (message: string) => void;
   fetch?: typeof fetch;
 }
 
 export function createTransport(
   options: TransportOptions,
 ): (call: DispatchCall) => Promise<HttpAttempt> {
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/v2/emergency/servers/${options.serverId}/dispatch-calls`;
+  const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
+  const redact =
+    options.redact ??
+    ((text: string) => {
+      const key = options.apiKey();
+      return key.length >= 4 ? text.split(key).join('[redacted]') : text;
+    });
   return async (call) => {
+    const url = `${base}/v2/emergency/servers/${options.serverId()}/dispatch-calls`;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    let response: Response;
     try {
-      const response = await doFetch(url, {
+      response = await doFetch(url, {
         method: 'POST',
         headers: {
           Authorization: `Bearer ${options.apiKey()}`,
@@ -33,19 +51,51 @@ export function createTransport(
         },
         body: JSON.stringify(call),
         signal: controller.signal,
+        // A redirect is classified, never followed (see classify in shared/outcome.ts).
+        redirect: 'manual',
       });
-      const body = await response.text();
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, key) => {
-        headers[key] = value;
-      });
-      return { kind: 'response', status: response.status, headers, body };
     } catch (err) {
+      clearTimeout(timer);
       if (controller.signal.aborted) return { kind: 'timeout' };
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      return { kind: 'network', message: cause ?? (err as Error).message ?? String(err) };
+      // fetch quotes a header it cannot send, the Authorization header included.
+      return { kind: 'network', message: redact(errorText(err)) };
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = redact(value);
+    });
+    if (headers.location !== undefined) headers.location = absolute(headers.location, url);
+    const { status } = response;
+    try {
+      const body = redact(await response.text());
+      return { kind: 'response', status, headers, body };
+    } catch (err) {
+      // The status line arrived: it is the CAD's verdict, whatever happens to the body.
+      const bodyLost = controller.signal.aborted ? 'timed out' : redact(errorText(err));
+      if (status >= 200 && status < 300) {
+        options.notice?.(
+          `call ${call.metaData?.requestId ?? '(no requestId)'}: the CAD answered HTTP ${status} (created) but the rest of its answer was lost (${bodyLost}); the call counts as created and is not sent again, its CAD call number is unknown`,
+        );
+      }
+      return { kind: 'response', status, headers, body: '', bodyLost };
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+function errorText(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof cause === 'string') return cause;
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message !== '' ? message : String(err);
+}
+
+/** A relative Location resolved against the request, so the console can say where it points. */
+function absolute(location: string, requestUrl: string): string {
+  try {
+    return new URL(location, requestUrl).href;
+  } catch {
+    return location;
+  }
 }

@@ -3,7 +3,17 @@
  * on the Outcome, never on a raw status code.
  */
 export type HttpAttempt =
-  | { kind: 'response'; status: number; headers: Readonly<Record<string, string>>; body: string }
+  | {
+      kind: 'response';
+      status: number;
+      headers: Readonly<Record<string, string>>;
+      body: string;
+      /**
+       * Set when the status line arrived but the body did not (it stalled past the timeout,
+       * or the connection dropped): the status is still the CAD's verdict, the body is not.
+       */
+      bodyLost?: string;
+    }
   | { kind: 'timeout' }
   | { kind: 'network'; message: string };
 
@@ -17,8 +27,12 @@ export interface Problem {
   requestId?: string;
 }
 
+/** What players, logs, events and callbacks are shown when the CAD gave no usable number. */
+export const UNKNOWN_CALL_ID = 'unknown';
+
 export type Outcome =
-  | { type: 'sent'; callId: number | string | null }
+  /** callId: a plain call number (see readCallId), else UNKNOWN_CALL_ID. */
+  | { type: 'sent'; callId: number | string }
   | { type: 'rate-limited'; waitMs: number; hint: string; problem: Problem }
   | { type: 'retry'; reason: string; problem: Problem }
   | { type: 'rejected'; reason: string; problem: Problem }
@@ -41,7 +55,25 @@ export function classify(attempt: HttpAttempt, ctx: ClassifyContext): Outcome {
   }
   const { status } = attempt;
   const headers = lowerKeys(attempt.headers);
-  if (status >= 200 && status < 300) return { type: 'sent', callId: readCallId(attempt.body) };
+  // The status line is the CAD's verdict: a 2xx created the call even if its body broke off,
+  // and sending it again would create it twice.
+  if (status >= 200 && status < 300) {
+    const callId = attempt.bodyLost === undefined ? readCallId(attempt.body) : UNKNOWN_CALL_ID;
+    return { type: 'sent', callId };
+  }
+  if (status >= 300 && status < 400) {
+    // Never followed (the transport sends with redirect: 'manual'): a followed 302 turns the
+    // POST into a GET elsewhere whose 200 would count as created, a 307 sends the call to a
+    // host nobody configured, and every hop is a request the budget never counts. A redirect
+    // means api.baseUrl is wrong (or the CAD is being moved): retried with the key's backoff,
+    // so the calls are kept and go out once it stops.
+    const where = describeLocation(headers.location);
+    return {
+      type: 'retry',
+      reason: `HTTP ${status} redirect to ${where}, not followed: check api.baseUrl in config.json`,
+      problem: { status },
+    };
+  }
 
   const problem = readProblem(status, headers, attempt.body);
   const reason = problem.detail ?? problem.title ?? `HTTP ${status}`;
@@ -96,17 +128,42 @@ export function parseReset(value: string | undefined, now: number): number | nul
   return n * 1000;
 }
 
-function readCallId(body: string): number | string | null {
+/**
+ * The call number as players, logs, events and callbacks see it: a whole number, or at most
+ * 32 letters, digits and "-". Anything else (markup, colour codes, a 5,000-character string)
+ * is the CAD's or a proxy's noise, and shown as UNKNOWN_CALL_ID.
+ */
+export function readCallId(body: string): number | string {
   try {
     const parsed: unknown = JSON.parse(body);
     if (parsed && typeof parsed === 'object' && 'callId' in parsed) {
       const id = (parsed as { callId: unknown }).callId;
-      if (typeof id === 'number' || typeof id === 'string') return id;
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
+      if (typeof id === 'string' && /^[A-Za-z0-9-]{1,32}$/.test(id)) return id;
     }
   } catch {
     // A 2xx with an unreadable body still created the call; sending it again would duplicate it.
   }
-  return null;
+  return UNKNOWN_CALL_ID;
+}
+
+/**
+ * Where a redirect pointed, for the console: scheme, host and path only. A user name,
+ * password, query or fragment can carry a secret, so they are only said to be there.
+ */
+export function describeLocation(value: string | undefined): string {
+  if (value === undefined || value.trim() === '') return '(no Location header)';
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return '(an unreadable Location header)';
+  }
+  const userinfo = url.username !== '' || url.password !== '' ? '…@' : '';
+  const rest = (url.search !== '' ? '?…' : '') + (url.hash !== '' ? '#…' : '');
+  const text = `${url.protocol}//${userinfo}${url.host}${url.pathname}${rest}`;
+  // Nothing a chat line or the console would render: URL parsing already escaped controls.
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 function readProblem(status: number, headers: Record<string, string>, body: string): Problem {

@@ -3,8 +3,23 @@
 
 export type Fault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
+  /** A redirect (default 302) to `redirect`, with an empty body. */
+  | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 }
   | 'reset'
-  | 'hang';
+  | 'hang'
+  /**
+   * The request is handled as usual (a valid call is created), then the answer's status line
+   * and headers and half of its body are sent, and the rest never comes ('stall-body') or
+   * the connection is destroyed ('reset-body').
+   */
+  | 'stall-body'
+  | 'reset-body'
+  /** A 400 whose problem+json `detail` quotes the Authorization header, key and all. */
+  | 'echo-key';
+
+/** Faults that cut the answer's body rather than replace the answer. */
+export const isBodyFault = (fault: Fault): fault is 'stall-body' | 'reset-body' =>
+  fault === 'stall-body' || fault === 'reset-body';
 
 export interface RandomFaults {
   /** Share of requests answered 500/502/503/504. */

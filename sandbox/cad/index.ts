@@ -25,7 +25,12 @@
  * cad.setLatencyMs(ms)         delay every answer (the request is counted on arrival)
  * cad.spend(key, n)            n phantom requests now: another user of the same key
  * await cad.close()            also destroys hung and pending connections
- * fault: { status, body?, headers? } | 'reset' (socket destroyed, no answer) | 'hang'
+ * fault: { status, body?, headers? } | { redirect: url, status?: 301|302|303|307|308 } (an
+ *        empty answer with Location: url, default 302) | 'reset' (socket destroyed, no
+ *        answer) | 'hang' | 'stall-body' / 'reset-body' (handled as usual, a valid call is
+ *        created, then the status line, headers and half the body go out and the rest
+ *        never comes / the connection is destroyed) | 'echo-key' (a 400 whose detail quotes
+ *        the Authorization header)
  *
  * Order of checks: route (404) and method (405); Authorization `Bearer <key>` (401:
  * missing / wrong scheme / invalid key); rate limit per key (429, not counted); injected
@@ -49,7 +54,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Fault, FaultPlan, type RandomFaults } from './faults';
+import { type Fault, FaultPlan, isBodyFault, type RandomFaults } from './faults';
 import { type DispatchCallBody, validateDispatchCall } from './schema';
 import { RollingWindow } from './window';
 
@@ -85,6 +90,8 @@ export interface CadRequest {
   body?: unknown;
   headers: Record<string, string>;
   outcome: 'answered' | 'reset' | 'hang';
+  /** Set when the answer's body was cut after its status line ('stall-body', 'reset-body'). */
+  bodyCut?: 'stall' | 'reset';
   /** True when an injected fault decided the outcome. */
   injected: boolean;
   /** The call this request created, if it did. */
@@ -92,7 +99,14 @@ export interface CadRequest {
 }
 
 type Answer =
-  | { kind: 'respond'; status: number; headers: Record<string, string>; body: string }
+  | {
+      kind: 'respond';
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      /** Send half the body, then stall or reset (see the body faults). */
+      cut?: 'stall' | 'reset';
+    }
   | { kind: 'reset' }
   | { kind: 'hang' };
 
@@ -206,7 +220,20 @@ export class LocalCad {
     if (answer.status === 429) this.count429++;
     if (res.destroyed) return;
     res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
+    if (answer.cut === undefined) {
+      res.end(answer.body);
+      return;
+    }
+    record.bodyCut = answer.cut;
+    res.write(answer.body.slice(0, Math.floor(answer.body.length / 2)));
+    if (answer.cut === 'stall') {
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+      return;
+    }
+    // Long enough for the status line and the first half to reach the client.
+    await this.sleep(50);
+    req.socket.destroy();
   }
 
   private decide(
@@ -239,12 +266,23 @@ export class LocalCad {
     if (!admitted.ok) return this.rateLimited(res, at, admitted.retryAfterMs, {});
 
     const fault = this.faults.take();
-    if (fault) {
-      record.injected = true;
-      return this.faultAnswer(fault, res, at, key, problem);
-    }
+    if (fault) record.injected = true;
+    if (fault && !isBodyFault(fault)) return this.faultAnswer(fault, res, at, key, problem, auth);
+    const answer = this.handleCall(req, route[1] ?? '', text, at, record, account, problem);
+    return fault && answer.kind === 'respond'
+      ? { ...answer, cut: fault === 'stall-body' ? 'stall' : 'reset' }
+      : answer;
+  }
 
-    const serverId = route[1] ?? '';
+  private handleCall(
+    req: IncomingMessage,
+    serverId: string,
+    text: string,
+    at: number,
+    record: CadRequest,
+    account: { serverIds: number[] },
+    problem: (status: number, detail: string, extra?: Record<string, unknown>) => Answer,
+  ): Answer {
     if (!/^\d+$/.test(serverId) || !account.serverIds.includes(Number(serverId))) {
       return problem(404, `Server ${serverId} is not configured for this community`);
     }
@@ -280,8 +318,22 @@ export class LocalCad {
     at: number,
     key: string,
     problem: (status: number, detail: string) => Answer & { kind: 'respond' },
+    authorization: string,
   ): Answer {
     if (fault === 'reset' || fault === 'hang') return { kind: fault };
+    // Body faults are applied to the usual answer in decide().
+    if (fault === 'stall-body' || fault === 'reset-body') return problem(500, 'Injected fault');
+    if (fault === 'echo-key') {
+      return problem(400, `Malformed request header: Authorization: ${authorization}`);
+    }
+    if ('redirect' in fault) {
+      return {
+        kind: 'respond',
+        status: fault.status ?? 302,
+        headers: { location: fault.redirect, 'content-length': '0' },
+        body: '',
+      };
+    }
     const custom = fault.headers ?? {};
     if (fault.body === undefined) {
       if (fault.status === 429) {

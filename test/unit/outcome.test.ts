@@ -26,7 +26,8 @@ describe('classify', () => {
   it('treats every 2xx as created and reads callId', () => {
     expect(classify(res(200, { callId: 501 }), ctx)).toEqual({ type: 'sent', callId: 501 });
     expect(classify(res(201, { callId: 'A-7' }), ctx)).toEqual({ type: 'sent', callId: 'A-7' });
-    expect(classify(res(204, ''), ctx)).toEqual({ type: 'sent', callId: null });
+    // Created without a readable number: players and callbacks are told it is unknown.
+    expect(classify(res(204, ''), ctx)).toEqual({ type: 'sent', callId: 'unknown' });
   });
 
   it('reads problem+json detail, traceId and the gateway request id', () => {
