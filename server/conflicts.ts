@@ -25,6 +25,45 @@ const conflictPayloadSchema = z.object({
   resource: z.string().regex(/^[\w.\-[\]@]{1,64}$/),
 });
 
+/**
+ * Names FXServer, the game client or widely used resources already take, and who. Not refused,
+ * since a server may run none of those resources, but warned about at start: with one of them
+ * installed, the two would take the command from each other. Short and certain on purpose;
+ * what other resources really register is checked below.
+ */
+export const WELL_KNOWN_COMMANDS: Readonly<Record<string, string>> = {
+  start: "FXServer's console",
+  stop: "FXServer's console",
+  restart: "FXServer's console",
+  ensure: "FXServer's console",
+  refresh: "FXServer's console",
+  exec: "FXServer's console",
+  quit: "FXServer's console and the game client's",
+  connect: "the game client's console",
+  disconnect: "the game client's console",
+  bind: "the game client's console",
+  say: 'the stock chat resource',
+  me: 'roleplay chat scripts and QBCore',
+  do: 'roleplay chat scripts',
+  ooc: 'roleplay chat scripts and QBCore',
+  tweet: 'phone and roleplay chat scripts',
+  twt: 'phone and roleplay chat scripts',
+  ad: 'phone and roleplay chat scripts',
+  e: 'emote menus (dpemotes, rpemotes)',
+  emote: 'emote menus (dpemotes, rpemotes)',
+  emotes: 'emote menus (dpemotes, rpemotes)',
+  walk: 'emote menus (dpemotes, rpemotes)',
+  help: 'help and chat scripts',
+  report: 'report and admin scripts',
+  car: 'ESX and QBCore admin commands',
+  dv: 'ESX and QBCore admin commands',
+  tp: 'ESX and QBCore admin commands',
+  tpm: 'ESX and QBCore admin commands',
+  setjob: 'ESX and QBCore admin commands',
+  revive: 'ambulance jobs (ESX, QBCore)',
+  noclip: 'admin menus',
+};
+
 export interface ConflictDeps {
   own: string;
   commandNames: readonly string[];
@@ -49,9 +88,23 @@ export function createConflictWatch(deps: ConflictDeps) {
     );
   };
 
+  let knownChecked = false;
+  /** Once, at the first check: our names that are commonly taken elsewhere. */
+  const checkKnown = () => {
+    knownChecked = true;
+    deps.commandNames.forEach((name, i) => {
+      const users = WELL_KNOWN_COMMANDS[name.toLowerCase()];
+      if (users === undefined) return;
+      deps.log.warn(
+        `config.json commands[${i}].name = "${name}": /${name} is also a command of ${users}. If this server runs one of them, the two take /${name} from each other at every restart: give ours a name of its own.`,
+      );
+    });
+  };
+
   return {
     /** At start and whenever another resource starts: the server's own command table. */
     checkServer(): void {
+      if (!knownChecked) checkKnown();
       let list: z.infer<typeof registeredSchema>;
       try {
         const parsed = registeredSchema.safeParse(deps.registered());

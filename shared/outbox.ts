@@ -102,24 +102,31 @@ export class Outbox<M> implements Journal<M> {
     return budget.success ? { releases: budget.data.releases, pause: budget.data.pause } : null;
   }
 
-  /** Every saved call. Throws KvpSearchBusy when the store cannot list them right now. */
+  /**
+   * Every saved call. Throws KvpSearchBusy when the store cannot list them right now.
+   * Only a record under its own id's key is taken: `remove(id)` deletes that key alone, so a
+   * record copied or edited by hand under another key would be sent again at every restart.
+   * Keys are unique, so this also takes at most one record per id.
+   */
   load(): Restored<M> {
     const restored: Restored<M> = { pending: [], dead: [], budget: null, corrupt: [] };
-    for (const key of this.store.keys(CALL)) {
+    for (const key of new Set(this.store.keys(CALL))) {
       const raw = this.store.get(key);
       if (raw === null) continue;
       const parsed = this.recordSchema.safeParse(safeJson(raw));
       if (!parsed.success) {
         const why = parsed.error.issues[0];
         const where = why && why.path.length > 0 ? ` at ${why.path.join('.')}` : '';
-        this.store.set(CORRUPT + key.slice(CALL.length), raw);
-        this.store.delete(key);
-        restored.corrupt.push(
-          `${key}: ${why?.message ?? 'unreadable'}${where}; kept as ${CORRUPT}${key.slice(CALL.length)}`,
-        );
+        restored.corrupt.push(this.setAside(key, raw, `${why?.message ?? 'unreadable'}${where}`));
         continue;
       }
       const { state, job, dead } = parsed.data;
+      if (key !== CALL + job.id) {
+        restored.corrupt.push(
+          this.setAside(key, raw, `holds call ${job.id}, which belongs under ${CALL}${job.id}`),
+        );
+        continue;
+      }
       const typed = job as Job<M>;
       if (state === 'dead')
         restored.dead.push({ job: typed, ...(dead ?? { reason: 'unknown', problem: {}, at: 0 }) });
@@ -128,6 +135,16 @@ export class Outbox<M> implements Journal<M> {
     restored.pending.sort((a, b) => a.seq - b.seq);
     restored.budget = this.loadBudget();
     return restored;
+  }
+
+  /** Moves a record out of the way, never over one set aside before; says where it went. */
+  private setAside(key: string, raw: string, why: string): string {
+    const name = key.slice(CALL.length);
+    let aside = CORRUPT + name;
+    for (let n = 2; this.store.get(aside) !== null; n++) aside = `${CORRUPT}${name}~${n}`;
+    this.store.set(aside, raw);
+    this.store.delete(key);
+    return `${key}: ${why}; kept as ${aside}`;
   }
 }
 
