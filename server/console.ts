@@ -4,17 +4,31 @@
  * call's id; any unique prefix is accepted).
  */
 import type { Scheduler } from '../shared/scheduler';
-import type { CallMeta } from './dispatch';
+import type { CallMeta, Dispatch } from './dispatch';
 import { describeProblem } from './dispatch';
 
 export interface ConsoleDeps {
   scheduler: Scheduler<CallMeta>;
   now(): number;
-  /** Re-reads the API key convars; returns where the key now comes from. */
-  refreshKey(): string;
+  /** Removes a call for good, telling whoever raised a waiting one (Dispatch.drop). */
+  drop: Dispatch['drop'];
+  /** Re-reads the API key and server id convars; says what is now in use. */
+  refreshKey(): RefreshedSettings;
 }
 
-const USAGE = 'usage: sonoran911 status | queue | dead | retry <id|all> | drop <id>';
+export interface RefreshedSettings {
+  /** Where the key in use comes from, e.g. "convar sonoran911_apiKey". */
+  apiKeyFrom: string;
+  /** The CAD server id calls now go to, and where it comes from. */
+  serverId: number;
+  serverIdFrom: string;
+  /** A convar that could not be used, said without its secret; the old value stays. */
+  problems: string[];
+}
+
+const USAGE = 'usage: sonoran911 status | queue | dead [page] | retry <id|all> | drop <id>';
+/** Lines per listing: a chat window or a console screen, not thousands of lines. */
+const PAGE = 20;
 const short = (id: string) => id.slice(0, 8);
 const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -29,49 +43,54 @@ export function runConsole(deps: ConsoleDeps, args: readonly string[]): string[]
       const jobs = scheduler.waiting();
       if (jobs.length === 0) return ['queue: empty'];
       const now = deps.now();
-      return jobs.slice(0, 20).map((j, i) => {
+      const lines = jobs.slice(0, PAGE).map((j, i) => {
         const stalled = j.lastError
-          ? `, stalled after ${j.attempts} attempt(s): ${j.lastError}`
+          ? `, stalled after ${j.attempts} attempt(s): ${j.lastError} (calls that have not failed go first)`
           : '';
-        return `${i + 1}. ${short(j.id)} priority ${j.call.priority} ${j.meta.source} from ${j.meta.callerName}, waiting ${secs(now - j.enqueuedAt)}${stalled}`;
+        return `${i + 1}. ${short(j.id)} priority ${j.call.priority} ${j.meta.source} from ${j.meta.callerName}, waiting ${secs(Math.max(0, now - j.enqueuedAt))}${stalled}`;
       });
+      if (jobs.length > PAGE) lines.push(`... and ${jobs.length - PAGE} more waiting`);
+      return lines;
     }
-    case 'dead': {
-      const letters = scheduler.deadLetters();
-      if (letters.length === 0) return ['dead letters: none'];
-      return letters.map(
-        (d) =>
-          `${short(d.job.id)} ${d.job.meta.source} from ${d.job.meta.callerName} at ${clock(d.at)}: ${describeProblem(d.problem)}`,
-      );
-    }
+    case 'dead':
+      return dead(scheduler, target);
     case 'retry': {
       if (!target) return [USAGE];
-      const keyFrom = deps.refreshKey();
+      const settings = deps.refreshKey();
+      const to = `calls go to CAD server ${settings.serverId} (from ${settings.serverIdFrom})`;
+      const problems = settings.problems.map((p) => `retry: ${p}`);
       if (target.toLowerCase() === 'all') {
         const n = scheduler.retry('all');
         const pause = scheduler.status().pause;
         const state = pause ? `still paused: ${pause.reason}` : 'sending resumed';
-        return [`retry: ${n} dead letter(s) re-queued, ${state} (API key from ${keyFrom})`];
+        return [
+          `retry: ${n} dead letter(s) re-queued, ${state} (API key from ${settings.apiKeyFrom}); ${to}`,
+          ...problems,
+        ];
       }
       const id = resolve(scheduler, target);
-      if (typeof id !== 'string') return [id.error];
+      if (typeof id !== 'string') return [id.error, ...problems];
       const n = scheduler.retry(id);
       return [
         n > 0
-          ? `retry: ${short(id)} re-queued`
+          ? `retry: ${short(id)} re-queued; ${to}`
           : `retry: ${short(id)} is not a dead letter (it is queued or in flight)`,
+        ...problems,
       ];
     }
     case 'drop': {
       if (!target) return [USAGE];
       const id = resolve(scheduler, target);
       if (typeof id !== 'string') return [id.error];
-      const result = scheduler.drop(id);
+      // A waiting call's origin hears of the drop (see Dispatch.drop); a dead letter's
+      // already heard the CAD's refusal.
+      const result = deps.drop(id);
       if (result === 'in-flight')
         return [`drop: ${short(id)} is being sent right now and cannot be recalled`];
-      return [
-        result === 'dropped' ? `drop: ${short(id)} removed for good` : `drop: no call ${short(id)}`,
-      ];
+      if (result === 'dropped-waiting')
+        return [`drop: ${short(id)} removed for good; whoever raised it was told`];
+      if (result === 'dropped') return [`drop: dead letter ${short(id)} removed for good`];
+      return [`drop: no call ${short(id)}`];
     }
     default:
       return [USAGE];
@@ -84,6 +103,7 @@ function status(deps: ConsoleDeps): string[] {
   const lines = [
     `queue: ${s.queued} waiting (${s.stalled} stalled), ${s.inFlight} in flight` +
       (s.oldestWaitingMs !== null ? `, oldest waiting ${secs(s.oldestWaitingMs)}` : ''),
+    ...stalledLines(deps.scheduler),
     `budget: ${s.usedInWindow} of ${s.requestsPerWindow} requests used in the rolling ${secs(s.windowMs)} window`,
     `next send: ${s.nextSendInMs === null ? (s.queued > 0 ? 'when paused sending resumes' : 'nothing waiting') : `in ${secs(s.nextSendInMs)}`}`,
   ];
@@ -98,6 +118,44 @@ function status(deps: ConsoleDeps): string[] {
     `dead letters: ${s.deadLetters}${s.deadLetters > 0 ? ' (sonoran911 dead lists them)' : ''}`,
   );
   return lines;
+}
+
+/** The calls that keep failing, by name, so an operator can see what to drop. */
+function stalledLines(scheduler: Scheduler<CallMeta>): string[] {
+  const stalled = scheduler.stalledCalls();
+  const shown = 3;
+  const lines = stalled
+    .slice(0, shown)
+    .map(
+      (j) =>
+        `stalled: ${short(j.id)} (${j.meta.source} from ${j.meta.callerName}) failed ${j.attempts} attempt(s), last: ${j.lastError}; calls that have not failed go first (sonoran911 drop ${short(j.id)} removes it)`,
+    );
+  if (stalled.length > shown)
+    lines.push(`stalled: ${stalled.length - shown} more (sonoran911 queue lists them)`);
+  return lines;
+}
+
+/** Dead letters newest first, one page at a time. */
+function dead(scheduler: Scheduler<CallMeta>, page: string | undefined): string[] {
+  const letters = scheduler.deadLetters().reverse();
+  if (letters.length === 0) return ['dead letters: none'];
+  const pages = Math.ceil(letters.length / PAGE);
+  const n = page === undefined ? 1 : Number(page);
+  if (!Number.isInteger(n) || n < 1 || n > pages)
+    return [`dead: no page ${page}; there ${pages === 1 ? 'is 1 page' : `are ${pages} pages`}`];
+  const lines = letters
+    .slice((n - 1) * PAGE, n * PAGE)
+    .map(
+      (d) =>
+        `${short(d.job.id)} ${d.job.meta.source} from ${d.job.meta.callerName} at ${clock(d.at)}: ${describeProblem(d.problem)}`,
+    );
+  // One page needs no header: the listing is all there is.
+  if (pages === 1) return lines;
+  const more = n < pages ? `; sonoran911 dead ${n + 1} for the next` : '';
+  return [
+    `dead letters: page ${n} of ${pages} (${letters.length} kept, newest first${more})`,
+    ...lines,
+  ];
 }
 
 function resolve(scheduler: Scheduler<CallMeta>, prefix: string): string | { error: string } {

@@ -9,8 +9,14 @@ import { LocalEvents } from '../shared/events';
 import { stableKey } from '../shared/identity';
 import { formatWait } from '../shared/locale';
 import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/outbox';
-import type { HttpAttempt, Problem } from '../shared/outcome';
-import { type Job, Scheduler, type SchedulerOptions, type Timers } from '../shared/scheduler';
+import { type HttpAttempt, type Problem, UNKNOWN_CALL_ID } from '../shared/outcome';
+import {
+  DEFAULT_MAX_DEAD_LETTERS,
+  type Job,
+  Scheduler,
+  type SchedulerOptions,
+  type Timers,
+} from '../shared/scheduler';
 import type { Logger } from './log';
 import type { Notifier } from './notify';
 import type { World } from './world';
@@ -62,6 +68,9 @@ export function describeProblem(problem: Problem): string {
   return parts.filter((p) => p !== null).join(', ');
 }
 
+/** The reason a caller, a callback and `sonoran911:callFailed` get for an operator's drop. */
+export const DROPPED = 'dropped by an operator';
+
 export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   const { log, notifier, world } = deps;
   const outbox = new Outbox(deps.store, callMetaSchema);
@@ -83,11 +92,14 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       onSettled(job, outcome) {
         const player = caller(job);
         if (outcome.type === 'sent') {
-          const callId = outcome.callId ?? '?';
+          const callId = outcome.callId ?? UNKNOWN_CALL_ID;
           log.info(
             `call ${job.id} (${job.meta.source} from ${job.meta.callerName}) created as CAD call #${callId} after ${job.attempts} attempt(s)`,
           );
-          if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
+          // The CAD said "created" but its call number was lost or unreadable: say so plainly.
+          if (player !== null && callId === UNKNOWN_CALL_ID)
+            notifier.tell(player, 'createdNoNumber', {}, 'ok');
+          else if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
           deps.emitLocal(LocalEvents.callCreated, job.id, outcome.callId, job.call);
           deps.onResult({ ok: true, id: job.id, callId: outcome.callId });
           return;
@@ -98,6 +110,11 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         if (player !== null) notifier.tell(player, 'rejected', { reason: outcome.reason }, 'error');
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
         deps.onResult({ ok: false, id: job.id, error: outcome.reason });
+      },
+      onDeadExpired(letters) {
+        log.warn(
+          `${letters.length} oldest dead letter(s) expired and were removed for good (the newest ${options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS} are kept)`,
+        );
       },
       onDelayed(job, outcome) {
         const why =
@@ -138,6 +155,24 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   let restoreDelay = RESTORE_RETRY_MS;
   const api = {
     scheduler,
+    /**
+     * An operator removes a call for good. A waiting call had no final answer yet, so this
+     * is it: whoever raised it hears it once, as they would a refusal by the CAD, and its
+     * callback is released. A dead letter already had the CAD's refusal and goes quietly.
+     */
+    drop(id: string): ReturnType<Scheduler<CallMeta>['drop']> | 'dropped-waiting' {
+      const job = scheduler.waiting().find((j) => j.id === id);
+      const result = scheduler.drop(id);
+      if (result !== 'dropped' || !job) return result;
+      log.info(
+        `call ${job.id} (${job.meta.source} from ${job.meta.callerName}) dropped by an operator`,
+      );
+      const player = caller(job);
+      if (player !== null) notifier.tell(player, 'rejected', { reason: DROPPED }, 'error');
+      deps.emitLocal(LocalEvents.callFailed, job.id, DROPPED);
+      deps.onResult({ ok: false, id: job.id, error: DROPPED });
+      return 'dropped-waiting';
+    },
     /**
      * Takes back the calls a previous run left, and says what it found. When the KVP search
      * is busy it tries again every few seconds until it can read them.

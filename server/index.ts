@@ -5,20 +5,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LocationFormats } from '../shared/call';
-import { loadConfig, resolveApiKey } from '../shared/config-load';
-import { configSchema } from '../shared/config-schema';
+import { steadyClock } from '../shared/clock';
+import { loadConfig, resolveApiKey, resolveServerId } from '../shared/config-load';
+import { configSchema, OPERATOR_COMMAND } from '../shared/config-schema';
 import { Cooldowns } from '../shared/cooldown';
 import { type CommandsPayload, Events } from '../shared/events';
 import { defaultMessages, type Messages } from '../shared/locale';
 import { createConflictWatch } from './conflicts';
-import { runConsole } from './console';
+import { type RefreshedSettings, runConsole } from './console';
 import { createDispatch } from './dispatch';
 import { createExports } from './exports';
 import { createIntake, type IntakeApi } from './intake';
 import { createInvoker } from './invoker';
 import { resourceKvp } from './kvp';
 import { createLocator } from './locate';
-import { createLogger } from './log';
+import { createLogger, Secrets } from './log';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
 import { createReports } from './reports';
@@ -29,9 +30,21 @@ function main(): void {
   const world = nativeWorld;
   const resource = world.resourceName();
   let apiKey = '';
-  const log = createLogger(resource, () => [apiKey]);
-  // Wall clock, not a monotonic one: send times and pauses are persisted across restarts.
-  const now = () => Date.now();
+  // Every secret, redacted from the console, from what the CAD answers (before it is stored
+  // in KVP or shown) and from chat. A webhook or Redis URL would be one more secrets.set.
+  const secrets = new Secrets();
+  const rememberKey = (): void =>
+    secrets.set(
+      'apiKey',
+      apiKey,
+      world.convar('sonoran911_apiKey'),
+      world.convar('sonoran_apiKey'),
+      loaded.ok ? loaded.fileApiKey : '',
+    );
+  const log = createLogger(resource, secrets);
+  // Wall-clock milliseconds (send times and pauses are persisted across restarts) that move
+  // only as the monotonic clock does: a system clock set back or forward changes nothing here.
+  const now = steadyClock(Date.now, () => performance.now());
 
   const loaded = loadConfig({
     fileText: world.loadFile(resource, 'config.json'),
@@ -48,11 +61,26 @@ function main(): void {
   // hear "unavailable" instead of meeting an unknown command.
   const config = loaded.ok ? loaded.config : configSchema.parse({});
   apiKey = config.api.apiKey;
+  let apiKeyProblem = loaded.ok ? loaded.apiKeyProblem : null;
+  let apiKeyFrom = !loaded.ok
+    ? 'none'
+    : loaded.apiKeySource === 'config.json' || loaded.apiKeySource === 'none'
+      ? loaded.apiKeySource
+      : `convar ${loaded.apiKeySource}`;
+  rememberKey();
+  // Read at every request like the key, so "sonoran911 retry all" can move calls to a fixed id.
+  let serverId = config.api.serverId;
+  let serverIdFrom =
+    world.convar('sonoran911_serverId').trim() !== ''
+      ? 'convar sonoran911_serverId'
+      : 'config.json';
 
   const messages: Messages = { ...defaultMessages, ...definedOnly(config.messages) };
   const { commands } = config;
-  const notifier = createNotifier(messages, (player, message) =>
-    emitNet('chat:addMessage', player, message),
+  const notifier = createNotifier(
+    messages,
+    (player, message) => emitNet('chat:addMessage', player, message),
+    (text) => secrets.redact(text),
   );
 
   const timers = {
@@ -63,7 +91,13 @@ function main(): void {
   let intake: IntakeApi | null = null;
   const dispatch = createDispatch(
     {
-      send: createTransport({ ...config.api, apiKey: () => apiKey }),
+      send: createTransport({
+        ...config.api,
+        apiKey: () => apiKey,
+        serverId: () => serverId,
+        redact: (text) => secrets.redact(text),
+        notice: (message) => log.warn(message),
+      }),
       onResult: (result) => intake?.settled(result),
       store: resourceKvp,
       world,
@@ -92,16 +126,41 @@ function main(): void {
     restored = true;
     dispatch.restore();
   };
-  const refreshKey = (): string => {
-    const { key, source } = resolveApiKey(loaded.ok ? loaded.fileApiKey : '', world.convar);
-    apiKey = key;
+  /**
+   * `sonoran911 retry` reads the key and server id convars again. A value that cannot be
+   * used leaves the one in use as it is, and the answer says why.
+   */
+  const refreshKey = (): RefreshedSettings => {
+    const problems: string[] = [];
+    const found = resolveApiKey(loaded.ok ? loaded.fileApiKey : '', world.convar);
+    if (found.problem === null) {
+      apiKey = found.key;
+      apiKeyProblem = null;
+      apiKeyFrom =
+        found.source === 'config.json' || found.source === 'none'
+          ? found.source
+          : `convar ${found.source}`;
+    } else if (apiKey !== '') {
+      problems.push(`${found.problem}; the API key from ${apiKeyFrom} stays in use`);
+    } else {
+      apiKeyProblem = found.problem;
+      problems.push(found.problem);
+    }
+    rememberKey();
+    const id = resolveServerId(loaded.ok ? loaded.fileServerId : config.api.serverId, world.convar);
+    if (id.problem === null) {
+      serverId = id.id;
+      serverIdFrom = id.source;
+    } else {
+      problems.push(`${id.problem}; CAD server ${serverId} (from ${serverIdFrom}) stays in use`);
+    }
     restoreOnce();
-    return source === 'config.json' || source === 'none' ? source : `convar ${source}`;
+    return { apiKeyFrom: apiKey === '' ? 'none' : apiKeyFrom, serverId, serverIdFrom, problems };
   };
 
   const unavailable = (): string | null => {
     if (!loaded.ok) return 'config.json is invalid';
-    if (apiKey === '') return 'no API key';
+    if (apiKey === '') return apiKeyProblem !== null ? 'the API key cannot be used' : 'no API key';
     const pause = scheduler.status().pause;
     if (pause && pause.until === null) return pause.reason;
     return null;
@@ -113,8 +172,13 @@ function main(): void {
         'no API key: set sonoran911_apiKey "..." in server.cfg; every call is refused until then',
       );
     }
+    if (apiKeyProblem !== null) log.error(`${apiKeyProblem}. Every call is refused until then`);
     const source =
-      loaded.apiKeySource === 'config.json' ? 'config.json' : `convar ${loaded.apiKeySource}`;
+      apiKeyProblem !== null
+        ? `${apiKeyFrom}, refused: see above`
+        : loaded.apiKeySource === 'config.json'
+          ? 'config.json'
+          : `convar ${loaded.apiKeySource}`;
     log.info(
       `ready: ${commands.map((c) => `/${c.name}`).join(', ')} -> CAD server ${config.api.serverId} at ${config.api.baseUrl}` +
         ` (API key from ${source}), at most ${config.rateLimit.requests} request(s) per ${config.rateLimit.windowSeconds} s`,
@@ -229,12 +293,13 @@ function main(): void {
     if (name === resource) dispatch.stop();
   });
   RegisterCommand(
-    'sonoran911',
+    OPERATOR_COMMAND,
     (src: number, args: string[]) => {
-      const lines = runConsole({ scheduler, now, refreshKey }, args);
+      const lines = runConsole({ scheduler, drop: dispatch.drop, now, refreshKey }, args);
       if (src === 0) for (const line of lines) log.info(line);
       else
-        for (const line of lines) emitNet('chat:addMessage', src, { args: ['sonoran911', line] });
+        for (const line of lines)
+          emitNet('chat:addMessage', src, { args: [OPERATOR_COMMAND, secrets.redact(line)] });
     },
     // Restricted: players need ACE command.sonoran911; the console always may.
     true,

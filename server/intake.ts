@@ -12,7 +12,8 @@ export type ResultCallback = (result: CallResult) => void;
 
 export type Intake =
   | { ok: true; id: string; position: number; waitMs: number }
-  | { ok: false; error: string; message: MessageKey };
+  /** `waitMs`: when there is room again, for the player's line (message `queueFull`). */
+  | { ok: false; error: string; message: MessageKey; waitMs?: number };
 
 export interface IntakeDeps {
   dispatch: Dispatch;
@@ -53,11 +54,16 @@ export function createIntake(deps: IntakeDeps) {
         };
       }
       if (!queued.ok) {
-        log.warn(`queue full: refused a call from ${meta.source}`);
+        // The real wait, not "a minute": a backlog can take hours to drain.
+        const minutes = Math.max(1, Math.ceil(queued.waitMs / 60_000));
+        log.warn(
+          `queue full: refused a call from ${meta.source} (room again in about ${minutes} min)`,
+        );
         return {
           ok: false,
-          error: 'the queue is full; try again in a minute',
+          error: `the queue is full; try again in about ${minutes} min`,
           message: 'queueFull',
+          waitMs: queued.waitMs,
         };
       }
       if (callback) callbacks.set(id, callback);

@@ -180,7 +180,14 @@ export function createReports(deps: ReportDeps) {
       options.callback,
     );
     if (!queued.ok)
-      return refuse(queued.error, () => notifier.tell(player, queued.message, {}, 'error'));
+      return refuse(queued.error, () =>
+        notifier.tell(
+          player,
+          queued.message,
+          queued.waitMs !== undefined ? { wait: formatWait(queued.waitMs, deps.messages) } : {},
+          'error',
+        ),
+      );
 
     if (locate) {
       deps.locator.request(player, (answer) => {

@@ -26,12 +26,21 @@ const resourcePath = text('a file path inside this resource, like "postals.json"
   { error: 'expected a relative path inside this resource (no leading "/" and no "..")' },
 );
 
+/** The operator command this resource registers; no chat command may take its name. */
+export const OPERATOR_COMMAND = 'sonoran911';
+
 export const commandSchema = z
   .strictObject({
     /** Chat command without the slash. */
-    name: text('a command name like "911"').regex(/^[A-Za-z0-9_-]{1,32}$/, {
-      error: 'expected a command name of 1 to 32 letters, digits, "-" or "_", without the "/"',
-    }),
+    name: text('a command name like "911"')
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, {
+        error: 'expected a command name of 1 to 32 letters, digits, "-" or "_", without the "/"',
+      })
+      // One name is one command slot: a call command of this name would swallow
+      // "/sonoran911 status" and send it to the CAD as a call.
+      .refine((n) => n.toLowerCase() !== OPERATOR_COMMAND, {
+        error: `expected another name: "${OPERATOR_COMMAND}" is this resource's operator command (${OPERATOR_COMMAND} status, queue, dead, retry, drop)`,
+      }),
     /** Chat suggestion shown next to the command. */
     help: text('help text').max(120).default('Call emergency services'),
     title: text('a call title').min(1).max(100).default('911 Call'),
@@ -81,10 +90,26 @@ const messageOverrides = z.strictObject(
 export const configSchema = z.strictObject({
   api: z
     .strictObject({
+      /**
+       * The CAD API root; the request path is appended to it, so a query or fragment would
+       * send the call elsewhere, and a user:password would be logged and stored.
+       */
       baseUrl: z
         .url({
           protocol: /^https?$/,
           error: 'expected an http(s) URL like "https://api.sonorancad.com"',
+        })
+        .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u), {
+          error:
+            'expected no user name or password (the "user:password@" part): the CAD takes only the API key, from the convar sonoran911_apiKey',
+        })
+        .refine((u) => !u.includes('?'), {
+          error:
+            'expected no "?query": the request path is appended to api.baseUrl, so the call would go to the wrong address',
+        })
+        .refine((u) => !u.includes('#'), {
+          error:
+            'expected no "#fragment": the request path is appended to api.baseUrl, so the call would go to the wrong address',
         })
         .default('https://api.sonorancad.com'),
       /** Prefer the convar `sonoran911_apiKey`: a key in this file is one leak away. */

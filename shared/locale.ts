@@ -12,9 +12,12 @@ export const defaultMessages = {
   cut: 'Your description was too long: only its first {max} characters were kept.',
   receivedWait:
     'Your call was received. Dispatch lines are busy: you are number {place} in line, it will be sent in about {wait}.',
+  /** The queue is full for calls this urgent; {wait} is roughly when there will be room. */
   queueFull:
-    'Dispatch lines are overloaded and cannot take your call right now. Please try again in a minute.',
+    'Dispatch lines are overloaded and cannot take your call right now. Please try again in about {wait}.',
   created: 'Dispatch call #{callId} created. Help has been notified.',
+  /** The CAD created the call but its answer (with the number) was lost on the way. */
+  createdNoNumber: 'Your dispatch call was created. Help has been notified.',
   busy: 'Dispatch lines are busy: your call will be sent in about {wait}.',
   delayed:
     'Dispatch cannot be reached right now. Your call is kept and will be sent as soon as it can.',

@@ -130,7 +130,9 @@ describe('outbox, restarts and operators', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatch(/\/911 from Caller 0 at .*HTTP 400, block too long, traceId=t-1/);
     const id = dead[0]!.split(' ')[0]!;
-    expect(op(rig, `sonoran911 retry ${id}`)).toEqual([`retry: ${id} re-queued`]);
+    expect(op(rig, `sonoran911 retry ${id}`)).toEqual([
+      `retry: ${id} re-queued; calls go to CAD server 1 (from config.json)`,
+    ]);
     await rig.fx.waitFor(() => rig!.cad.calls.length === 2, { what: 'dead letter re-sent' });
     expect(op(rig, 'sonoran911 status').join('\n')).toMatch(/dead letters: 0/);
   });
