@@ -44,6 +44,7 @@ declare global {
 
   type Sonoran911Answer = { ok: true; id: string; position: number } | { ok: false; error: string };
   type Sonoran911Result =
+    /** callId: the CAD's number, or 'unknown' when its answer was lost or not a plain number. */
     | { ok: true; id: string; callId: number | string | null }
     | { ok: false; id: string; error: string };
 
