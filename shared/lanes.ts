@@ -102,6 +102,17 @@ export class Heap<T> {
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
 
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** Keeps only the items `keep` accepts, in heap order again: O(n). */
+  rebuild(keep: (item: T) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items.length = 0;
+    for (const item of kept) this.push(item);
+  }
+
   peek(): T | undefined {
     return this.items[0];
   }

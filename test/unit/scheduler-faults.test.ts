@@ -40,6 +40,8 @@ interface RigOptions {
   clock?: FakeClock;
   /** The scheduler's clock, when it is not the fake clock itself (a stepping wall clock). */
   now?: () => number;
+  /** The wall clock the scheduler saves its skew against. */
+  wallNow?: () => number;
   store?: MemoryStore;
   options?: Partial<SchedulerOptions>;
   latency?: number;
@@ -70,6 +72,7 @@ function rig(respond: (c: DispatchCall) => HttpAttempt, opts: RigOptions = {}) {
         return new Promise((resolve) => clock.timers_.set(() => resolve(answer), latency));
       },
       now: opts.now ?? clock.now,
+      ...(opts.wallNow ? { wallNow: opts.wallNow } : {}),
       timers,
       random: () => 0.5,
       journal: outbox,
@@ -135,6 +138,44 @@ describe('one call the CAD always fails', () => {
     expect(r.sentAt('help')! - raisedAt).toBeLessThan(2_000);
     // And the poison call is still there, still stalled, still retried.
     expect(r.s.status()).toMatchObject({ queued: 1, stalled: 1 });
+  });
+
+  it('keeps nothing of the calls sent past a call that keeps failing', async () => {
+    const r = rig((c) => (c.title === 'bad' ? fail500 : ok), { options: { requests: 10_000 } });
+    r.add('bad', call(1, 'bad'));
+    await r.clock.advance(1_000);
+    for (let i = 0; i < 5_000; i++) {
+      r.add(`c${i}`, call(1, `c${i}`));
+      if (i % 100 === 99) await r.clock.advance(1_000);
+    }
+    await r.clock.advance(10 * W);
+    expect(r.sent).toHaveLength(5_000);
+    expect(r.s.status()).toMatchObject({ queued: 1, stalled: 1 });
+    // The oldest-first index holds the stalled call; the 5,000 sent ones are gone from it
+    // (they used to stay there, with their bodies, for as long as the failing call lived).
+    const index = (r.s as unknown as { oldest: { size: number } }).oldest;
+    expect(index.size).toBeLessThan(500);
+  });
+
+  it("never sends before the CAD's 429 wait is over, even when a failure backoff takes over the pause", async () => {
+    let aSeen = 0;
+    const r = rig((c) => {
+      if (c.title === 'bad') return fail500;
+      aSeen++;
+      return aSeen === 1
+        ? { kind: 'response', status: 429, headers: { 'retry-after': '1' }, body: '' }
+        : ok;
+    });
+    r.add('bad', call(1, 'bad'));
+    await r.clock.advance(50);
+    r.add('a', call(1, 'a'));
+    // bad fails at 100 and is tried again at once; a is refused with a 429 at 150 (wait 1 s);
+    // bad's second 500, at 200, starts a backoff that outlasts the 429 wait.
+    await r.clock.advance(30 * 1_000);
+    const aAttempts = r.arrivals.filter((x) => x.title === 'a').map((x) => x.at - 100);
+    expect(aAttempts).toHaveLength(2);
+    expect(aAttempts[1]! - 150).toBeGreaterThanOrEqual(1_000);
+    expect(r.sentAt('a')).toBeDefined();
   });
 
   it('does not age a failing call above healthy ones: a burst of /911s goes out as fast as the budget allows', async () => {
@@ -225,6 +266,33 @@ describe('clock steps', () => {
     expect(Math.max(...r.timerMs)).toBeLessThanOrEqual(2 ** 31 - 1);
     await clock.advance(6 * W);
     expect(r.sentAt('a')).toBeDefined();
+  });
+
+  it('keeps the real age of saved sends when the wall clock was stepped during the last run', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    // The last run's steady clock started an hour behind the wall clock (NTP stepped it
+    // forward after the start): its saved send times lag the real ones by an hour.
+    const wall = () => clock.now() + HOUR;
+    const first = rig(() => ok, { clock, store, wallNow: wall, options: { requests: 5 } });
+    for (let i = 0; i < 5; i++) first.add(`a${i}`, call(1, `a${i}`));
+    await clock.advance(1_000);
+    expect(first.sent).toHaveLength(5);
+    // The next run starts on the wall clock.
+    const second = rig(() => ok, {
+      clock,
+      store,
+      now: wall,
+      wallNow: wall,
+      options: { requests: 5 },
+    });
+    second.s.restore(second.outbox.load());
+    for (let i = 0; i < 5; i++) second.add(`b${i}`, call(1, `b${i}`));
+    await clock.advance(10_000);
+    // The five sends of a second ago still hold the window: nothing more goes yet.
+    expect(second.sent).toHaveLength(0);
+    await clock.advance(W);
+    expect(second.sent).toHaveLength(5);
   });
 
   it('never sets a timer longer than 2^31-1 ms (Node would fire it at once, again and again)', async () => {
