@@ -93,8 +93,10 @@ export function createConflictWatch(deps: ConflictDeps) {
   const checkKnown = () => {
     knownChecked = true;
     deps.commandNames.forEach((name, i) => {
-      const users = WELL_KNOWN_COMMANDS[name.toLowerCase()];
-      if (users === undefined) return;
+      const lower = name.toLowerCase();
+      // Own keys only: "constructor" is no command anyone registers.
+      if (!Object.hasOwn(WELL_KNOWN_COMMANDS, lower)) return;
+      const users = WELL_KNOWN_COMMANDS[lower];
       deps.log.warn(
         `config.json commands[${i}].name = "${name}": /${name} is also a command of ${users}. If this server runs one of them, the two take /${name} from each other at every restart: give ours a name of its own.`,
       );

@@ -26,7 +26,7 @@ export interface RefreshedSettings {
   problems: string[];
 }
 
-const USAGE = 'usage: sonoran911 status | queue | dead [page] | retry <id|all> | drop <id>';
+const USAGE = 'usage: sonoran911 status | queue [page] | dead [page] | retry <id|all> | drop <id>';
 /** Lines per listing: a chat window or a console screen, not thousands of lines. */
 const PAGE = 20;
 const short = (id: string) => id.slice(0, 8);
@@ -43,13 +43,24 @@ export function runConsole(deps: ConsoleDeps, args: readonly string[]): string[]
       const jobs = scheduler.waiting();
       if (jobs.length === 0) return ['queue: empty'];
       const now = deps.now();
-      const lines = jobs.slice(0, PAGE).map((j, i) => {
+      const pages = Math.ceil(jobs.length / PAGE);
+      const n = pageNumber(target, pages);
+      if (n === null)
+        return [
+          `queue: no page ${target}; there ${pages === 1 ? 'is 1 page' : `are ${pages} pages`}`,
+        ];
+      const lines = jobs.slice((n - 1) * PAGE, n * PAGE).map((j, i) => {
         const stalled = j.lastError
           ? `, stalled after ${j.attempts} attempt(s): ${j.lastError} (calls that have not failed go first)`
           : '';
-        return `${i + 1}. ${short(j.id)} priority ${j.call.priority} ${j.meta.source} from ${j.meta.callerName}, waiting ${secs(Math.max(0, now - j.enqueuedAt))}${stalled}`;
+        return `${(n - 1) * PAGE + i + 1}. ${short(j.id)} priority ${j.call.priority} ${j.meta.source} from ${j.meta.callerName}, waiting ${secs(Math.max(0, now - j.enqueuedAt))}${stalled}`;
       });
-      if (jobs.length > PAGE) lines.push(`... and ${jobs.length - PAGE} more waiting`);
+      if (pages > 1) {
+        const more = n < pages ? `; sonoran911 queue ${n + 1} for the next` : '';
+        lines.unshift(
+          `queue: page ${n} of ${pages} (${jobs.length} waiting, in send order${more})`,
+        );
+      }
       return lines;
     }
     case 'dead':
@@ -131,7 +142,7 @@ function stalledLines(scheduler: Scheduler<CallMeta>): string[] {
         `stalled: ${short(j.id)} (${j.meta.source} from ${j.meta.callerName}) failed ${j.attempts} attempt(s), last: ${j.lastError}; calls that have not failed go first (sonoran911 drop ${short(j.id)} removes it)`,
     );
   if (stalled.length > shown)
-    lines.push(`stalled: ${stalled.length - shown} more (sonoran911 queue lists them)`);
+    lines.push(`stalled: ${stalled.length - shown} more (sonoran911 queue [page] lists them)`);
   return lines;
 }
 
@@ -140,8 +151,8 @@ function dead(scheduler: Scheduler<CallMeta>, page: string | undefined): string[
   const letters = scheduler.deadLetters().reverse();
   if (letters.length === 0) return ['dead letters: none'];
   const pages = Math.ceil(letters.length / PAGE);
-  const n = page === undefined ? 1 : Number(page);
-  if (!Number.isInteger(n) || n < 1 || n > pages)
+  const n = pageNumber(page, pages);
+  if (n === null)
     return [`dead: no page ${page}; there ${pages === 1 ? 'is 1 page' : `are ${pages} pages`}`];
   const lines = letters
     .slice((n - 1) * PAGE, n * PAGE)
@@ -163,4 +174,10 @@ function resolve(scheduler: Scheduler<CallMeta>, prefix: string): string | { err
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) return { error: `no call id starts with "${prefix}"` };
   return { error: `"${prefix}" matches ${matches.length} calls: give more characters` };
+}
+
+/** A 1-based page from an operator's argument (none: the first), or null when out of range. */
+function pageNumber(arg: string | undefined, pages: number): number | null {
+  const n = arg === undefined ? 1 : Number(arg);
+  return Number.isInteger(n) && n >= 1 && n <= pages ? n : null;
 }

@@ -86,6 +86,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
     {
       send: (call) => deps.send(call),
       now: deps.now,
+      wallNow: () => Date.now(),
       timers: deps.timers,
       random: deps.random,
       journal: outbox,

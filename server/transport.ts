@@ -67,7 +67,7 @@ export function createTransport(
     if (headers.location !== undefined) headers.location = absolute(headers.location, url);
     const { status } = response;
     try {
-      const body = redact(await response.text());
+      const body = redactBody(await response.text(), redact);
       return { kind: 'response', status, headers, body };
     } catch (err) {
       // The status line arrived: it is the CAD's verdict, whatever happens to the body.
@@ -82,6 +82,29 @@ export function createTransport(
       clearTimeout(timer);
     }
   };
+}
+
+/**
+ * The body with every secret gone, as written and as its JSON decodes: a CAD that escapes
+ * characters (`\u002B` for `+`, `\/` for `/`) would otherwise hand the key to whoever
+ * reads the decoded `detail`. A JSON body is decoded, cleaned string by string, re-encoded.
+ */
+function redactBody(text: string, redact: (s: string) => string): string {
+  let parsed: unknown;
+  try {
+    // Decoded first: redacting the raw text could cut an escape in half and break the JSON.
+    parsed = JSON.parse(text);
+  } catch {
+    return redact(text);
+  }
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(clean);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), clean(x)]));
+    return v;
+  };
+  return JSON.stringify(clean(parsed));
 }
 
 function errorText(err: unknown): string {

@@ -43,6 +43,7 @@ const budgetSchema = z.object({
   v: z.literal(VERSION),
   releases: z.array(z.number().finite()).max(10_000),
   pause: z.object({ until: z.number().finite(), reason: z.string() }).nullable(),
+  skew: z.number().finite().optional(),
 });
 
 export interface Restored<M> {
@@ -74,7 +75,8 @@ export class Outbox<M> implements Journal<M> {
         lastError: z.string().nullable(),
       }),
       dead: z
-        .object({ reason: z.string(), problem: problemSchema, at: z.number().finite() })
+        // A time a Date can hold (±8.64e15 ms): the console prints it.
+        .object({ reason: z.string(), problem: problemSchema, at: z.number().min(0).max(8.64e15) })
         .optional(),
     });
   }
@@ -99,7 +101,9 @@ export class Outbox<M> implements Journal<M> {
   /** The saved budget and pause: a plain read, which cannot fail like a key search. */
   loadBudget(): BudgetState | null {
     const budget = budgetSchema.safeParse(safeJson(this.store.get(BUDGET) ?? 'null'));
-    return budget.success ? { releases: budget.data.releases, pause: budget.data.pause } : null;
+    if (!budget.success) return null;
+    const { releases, pause, skew } = budget.data;
+    return { releases, pause, ...(skew !== undefined ? { skew } : {}) };
   }
 
   /**

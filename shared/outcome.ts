@@ -40,6 +40,8 @@ export type Outcome =
 
 export interface ClassifyContext {
   now: number;
+  /** The wall clock, for absolute times in headers (an HTTP date, an epoch); default `now`. */
+  wallNow?: number;
   /** The rate window: the wait when a 429 says nothing, and the base of the clamp. */
   windowMs: number;
 }
@@ -94,9 +96,10 @@ export function rateLimitWait(
 ): { waitMs: number; hint: string } {
   const h = lowerKeys(headers);
   const candidates: [string, number | null][] = [
-    ['retry-after', parseRetryAfter(h['retry-after'], ctx.now)],
-    ['ratelimit-reset', parseReset(h['ratelimit-reset'], ctx.now)],
-    ['x-ratelimit-reset', parseReset(h['x-ratelimit-reset'], ctx.now)],
+    // A date or an epoch is the CAD's wall clock: compared with ours, not the steady one.
+    ['retry-after', parseRetryAfter(h['retry-after'], ctx.wallNow ?? ctx.now)],
+    ['ratelimit-reset', parseReset(h['ratelimit-reset'], ctx.wallNow ?? ctx.now)],
+    ['x-ratelimit-reset', parseReset(h['x-ratelimit-reset'], ctx.wallNow ?? ctx.now)],
   ];
   const found = candidates.find(([, ms]) => ms !== null);
   const [hint, raw] = found ?? ['full window', ctx.windowMs];

@@ -45,6 +45,12 @@ export interface BudgetState {
   releases: number[];
   /** A pause with an end (a 429); a refused key is not saved: a restart tries the key again. */
   pause: { until: number; reason: string } | null;
+  /**
+   * Wall clock minus the scheduler's clock when this was saved. A run's steady clock drifts
+   * from the wall clock when the system clock is stepped; the next run starts on the wall
+   * clock again and shifts saved times by this, so they keep their real age.
+   */
+  skew?: number;
 }
 
 /** Where calls are kept so that none is lost: every method must be durable when it returns. */
@@ -67,6 +73,8 @@ export interface SchedulerDeps<M> {
    * a restart) that never jump within a run: see `steadyClock`.
    */
   now(): number;
+  /** The wall clock, to save `BudgetState.skew`; default: `now`. */
+  wallNow?(): number;
   timers: Timers;
   /** [0, 1), for backoff jitter. */
   random(): number;
@@ -167,6 +175,11 @@ export class Scheduler<M> {
   private readonly oldest = new Heap<Entry<M>>((a, b) => a.job.enqueuedAt < b.job.enqueuedAt);
   private stalledCount = 0;
   private pause: Pause | null = null;
+  /**
+   * When the CAD's last 429 wait ends. Kept apart from `pause`: a failure backoff may take
+   * over the pause, but no probe goes out before this, and a restart keeps it.
+   */
+  private rateLimitUntil = 0;
   private timer: unknown = null;
   private timerAt = 0;
   private seq = 0;
@@ -217,7 +230,8 @@ export class Scheduler<M> {
     }
     for (const letter of [...saved.dead].sort((a, b) => a.at - b.at)) {
       if (known(letter.job.id)) continue;
-      this.dead.set(letter.job.id, letter);
+      // Written by a clock that was ahead: not newer than anything refused from now on.
+      this.dead.set(letter.job.id, { ...letter, at: Math.min(letter.at, now) });
       this.seq = Math.max(this.seq, letter.job.seq + 1);
       taken.dead++;
     }
@@ -231,14 +245,28 @@ export class Scheduler<M> {
         this.deps.journal.add(entry.job);
         this.place(entry, now);
       }
+      // One in flight now may come back (a 429, a refused key): it too is newer.
+      for (const entry of [...this.inFlight.values()].sort((a, b) => a.job.seq - b.job.seq)) {
+        entry.job.seq = this.seq++;
+        this.deps.journal.add(entry.job);
+      }
     }
     if (saved.budget) {
       const { marginMs, maxRequestMs, windowMs } = this.options;
-      this.limiter.restore(saved.budget.releases, now, maxRequestMs + marginMs);
-      const pause = saved.budget.pause;
+      // Saved on the last run's clock: onto this run's (see BudgetState.skew).
+      const skew = saved.budget.skew ?? 0;
+      const shift = Number.isFinite(skew) ? skew - ((this.deps.wallNow?.() ?? now) - now) : 0;
+      this.limiter.restore(
+        saved.budget.releases.map((r) => r + shift),
+        now,
+        maxRequestMs + marginMs,
+      );
+      const pause = saved.budget.pause ? { ...saved.budget.pause } : null;
+      if (pause) pause.until += shift;
       if (pause && pause.until > now) {
         const until = Math.min(pause.until, now + MAX_RATE_PAUSE_WINDOWS * windowMs);
         this.pause = { until, reason: pause.reason, kind: 'rate-limit' };
+        this.rateLimitUntil = until;
       }
     }
     this.expireDead();
@@ -324,7 +352,11 @@ export class Scheduler<M> {
       this.place(this.entry(again, again.enqueuedAt, now), now);
     }
     if (id === 'all' && this.pause?.kind !== 'rate-limit') {
-      this.pause = null;
+      // A 429 wait a backoff took over still holds: the CAD set it.
+      this.pause =
+        this.rateLimitUntil > now
+          ? { until: this.rateLimitUntil, reason: 'rate limited by the CAD', kind: 'rate-limit' }
+          : null;
       this.failures = 0;
       this.failing.clear();
     }
@@ -438,12 +470,26 @@ export class Scheduler<M> {
     const lane = held ? b.held : entry.job.lastError !== null ? b.stalled : b.ready;
     lane.insert(entry);
     entry.lane = lane;
-    if (held) this.held.push(entry);
+    if (held) {
+      this.held.push(entry);
+      // Released early (amend) calls stay in the heap until they reach its top: compact.
+      if (this.held.size > 2 * this.entries.size + 64)
+        this.held.rebuild((e) => e.lane === e.lane?.bucket.held);
+    }
     if (lane === b.stalled) this.stalledCount++;
     this.entries.set(entry.job.id, entry);
     if (!entry.indexed) {
       entry.indexed = true;
       this.oldest.push(entry);
+      // Calls that left are dropped from the heap lazily, when they reach its top; a call
+      // stalled at the top would keep every later one in memory, so now and then compact.
+      if (this.oldest.size > 2 * this.entries.size + 64) {
+        this.oldest.rebuild((e) => {
+          const keep = this.entries.get(e.job.id) === e;
+          if (!keep) e.indexed = false;
+          return keep;
+        });
+      }
     }
   }
 
@@ -528,6 +574,7 @@ export class Scheduler<M> {
   private mayProbeNow(now: number): boolean {
     return (
       this.pause?.kind === 'backoff' &&
+      now >= this.rateLimitUntil &&
       this.failing.size <= 1 &&
       this.inFlight.size === 0 &&
       this.hasHealthyReady() &&
@@ -631,7 +678,11 @@ export class Scheduler<M> {
     this.inFlight.delete(job.id);
     this.bucket(job.call.priority).inFlight--;
     this.latencyMs = 0.8 * this.latencyMs + 0.2 * Math.max(0, now - startedAt);
-    const outcome = classify(attempt, { now, windowMs: this.options.windowMs });
+    const outcome = classify(attempt, {
+      now,
+      wallNow: this.deps.wallNow?.() ?? now,
+      windowMs: this.options.windowMs,
+    });
     switch (outcome.type) {
       case 'sent':
         this.failures = 0;
@@ -667,6 +718,7 @@ export class Scheduler<M> {
             reason: `rate limited by the CAD (${outcome.hint})`,
             kind: 'rate-limit',
           };
+          this.rateLimitUntil = Math.max(this.rateLimitUntil, now + outcome.waitMs);
         }
         this.place(entry, now);
         this.deps.onDelayed(job, outcome);
@@ -741,13 +793,17 @@ export class Scheduler<M> {
   }
 
   private saveBudget(now: number): void {
+    // The CAD's own wait survives a restart, even while a failure backoff has taken over.
     const pause =
       this.pause?.kind === 'rate-limit' && this.pause.until !== null
         ? { until: this.pause.until, reason: this.pause.reason }
-        : null;
+        : this.rateLimitUntil > now
+          ? { until: this.rateLimitUntil, reason: 'rate limited by the CAD' }
+          : null;
     this.deps.journal.budget({
       releases: this.limiter.snapshot(now, this.options.maxRequestMs),
       pause,
+      skew: (this.deps.wallNow?.() ?? now) - now,
     });
   }
 }

@@ -15,7 +15,9 @@ export type Fault =
   | 'stall-body'
   | 'reset-body'
   /** A 400 whose problem+json `detail` quotes the Authorization header, key and all. */
-  | 'echo-key';
+  | 'echo-key'
+  /** The same, JSON-escaped the way ASP.NET writes it (`+` as `\u002B`, `/` as `\u002F`). */
+  | 'echo-key-escaped';
 
 /** Faults that cut the answer's body rather than replace the answer. */
 export const isBodyFault = (fault: Fault): fault is 'stall-body' | 'reset-body' =>

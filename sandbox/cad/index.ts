@@ -30,7 +30,7 @@
  *        answer) | 'hang' | 'stall-body' / 'reset-body' (handled as usual, a valid call is
  *        created, then the status line, headers and half the body go out and the rest
  *        never comes / the connection is destroyed) | 'echo-key' (a 400 whose detail quotes
- *        the Authorization header)
+ *        the Authorization header) | 'echo-key-escaped' (the same, JSON-escaped as ASP.NET does)
  *
  * Order of checks: route (404) and method (405); Authorization `Bearer <key>` (401:
  * missing / wrong scheme / invalid key); rate limit per key (429, not counted); injected
@@ -323,8 +323,15 @@ export class LocalCad {
     if (fault === 'reset' || fault === 'hang') return { kind: fault };
     // Body faults are applied to the usual answer in decide().
     if (fault === 'stall-body' || fault === 'reset-body') return problem(500, 'Injected fault');
-    if (fault === 'echo-key') {
-      return problem(400, `Malformed request header: Authorization: ${authorization}`);
+    if (fault === 'echo-key' || fault === 'echo-key-escaped') {
+      const answer = problem(400, `Malformed request header: Authorization: ${authorization}`);
+      if (fault === 'echo-key-escaped' && answer.kind === 'respond') {
+        answer.body = String(answer.body).replace(
+          /[+/=<>&']/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`,
+        );
+      }
+      return answer;
     }
     if ('redirect' in fault) {
       return {

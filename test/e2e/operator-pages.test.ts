@@ -120,7 +120,16 @@ describe('calls that keep failing, as an operator sees them', () => {
     );
     const queue = op(rig, 'sonoran911 queue');
     expect(queue).toHaveLength(21);
-    expect(queue.at(-1)).toMatch(/^\.\.\. and \d+ more waiting$/);
-    expect(queue.some((l) => /stalled after \d+ attempt\(s\): HTTP 503/.test(l))).toBe(true);
+    expect(queue[0]).toMatch(
+      /^queue: page 1 of 2 \(\d+ waiting, in send order; sonoran911 queue 2 for the next\)$/,
+    );
+    // Stalled calls go last, so the operator pages to them.
+    const second = op(rig, 'sonoran911 queue 2');
+    expect(second[0]).toMatch(/^queue: page 2 of 2/);
+    expect(second[1]).toMatch(/^21\. /);
+    expect(
+      [...queue, ...second].some((l) => /stalled after \d+ attempt\(s\): HTTP 503/.test(l)),
+    ).toBe(true);
+    expect(op(rig, 'sonoran911 queue 3')).toEqual(['queue: no page 3; there are 2 pages']);
   });
 });

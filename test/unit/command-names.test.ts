@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createConflictWatch } from '../../server/conflicts';
 import { loadConfig } from '../../shared/config-load';
 
 const load = (file: unknown) => loadConfig({ fileText: JSON.stringify(file), convar: () => '' });
@@ -19,5 +20,22 @@ describe('config.json command names', () => {
     for (const name of ['sonoran911x', 'sonoran', '911', 'me', 'e']) {
       expect(load({ commands: [{ name }] }).ok).toBe(true);
     }
+  });
+});
+
+describe('names other resources commonly use', () => {
+  it('warns about a well-known name, never about an object property name', () => {
+    const warnings: string[] = [];
+    const log = { info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} };
+    const watch = createConflictWatch({
+      own: 'sonoran-911',
+      commandNames: ['constructor', 'toString', 'me'],
+      registered: () => [],
+      resourceState: () => 'missing',
+      log,
+    });
+    watch.checkServer();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/commands\[2\]\.name = "me"/);
   });
 });

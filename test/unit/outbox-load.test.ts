@@ -47,6 +47,17 @@ describe('Outbox.load with records edited by hand', () => {
     expect(store.get('outbox:corrupt:C')).toBe(record('D', 2));
   });
 
+  it('sets aside a dead letter whose time no Date can hold, so the listing cannot crash', () => {
+    const store = new MemoryStore();
+    const dead = JSON.parse(record('late'));
+    dead.state = 'dead';
+    dead.dead = { reason: 'HTTP 400', problem: {}, at: 1e300 };
+    store.set('outbox:call:late', JSON.stringify(dead));
+    const restored = new Outbox(store, z.null()).load();
+    expect(restored.dead).toEqual([]);
+    expect(restored.corrupt).toHaveLength(1);
+  });
+
   it('never overwrites a record set aside before', () => {
     const store = new MemoryStore();
     store.set('outbox:corrupt:A', 'from last week');

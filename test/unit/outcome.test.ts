@@ -84,6 +84,20 @@ describe('classify', () => {
     expect(wait({})).toBe(60_000);
   });
 
+  it('reads a date or an epoch against the wall clock, not a steady clock that drifted', () => {
+    const body = { message: 'API rate limit exceeded', request_id: 'r1' };
+    // The steady clock is an hour behind the wall clock (stepped during the run).
+    const drifted = { now: now - 3_600_000, wallNow: now, windowMs: 60_000 };
+    const wait = (headers: Record<string, string>) => {
+      const out = classify(res(429, body, headers), drifted);
+      if (out.type !== 'rate-limited') throw new Error(out.type);
+      return out.waitMs;
+    };
+    expect(wait({ 'retry-after': new Date(now + 12_000).toUTCString() })).toBe(12_000);
+    expect(wait({ 'X-RateLimit-Reset': String(Math.floor(now / 1000) + 20) })).toBe(20_000);
+    expect(wait({ 'Retry-After': '7' })).toBe(7_000);
+  });
+
   it('clamps absurd rate-limit waits', () => {
     const wait = (headers: Record<string, string>) =>
       (classify(res(429, '', headers), ctx) as { waitMs: number }).waitMs;

@@ -326,6 +326,36 @@ describe('Scheduler durability and operations', () => {
     expect(after.settled.map((x) => x.title)).toEqual(['a', 'b', 'c', 'n1', 'n2']);
   });
 
+  it('a late restore also puts a call that was in flight then, and comes back, after the older ones', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore();
+    const failing = () => ({ kind: 'response', status: 503, headers: {}, body: '' }) as const;
+    const before = rig(failing, { clock, store, requests: 3 });
+    for (const id of ['a', 'b', 'c']) before.add(id, call(1, id));
+    await clock.advance(100);
+    before.crash();
+    // n1 is sent at once (two windows later the budget is free) and refused with a 429 after
+    // the late restore took back a, b and c.
+    await clock.advance(2 * W);
+    let first = true;
+    const after = rig(
+      (c) => {
+        if (c.title === 'n1' && first) {
+          first = false;
+          return { kind: 'response', status: 429, headers: { 'retry-after': '5' }, body: '' };
+        }
+        return ok(7);
+      },
+      { clock, store, requests: 3 },
+    );
+    after.s.restore({ pending: [], dead: [], budget: after.outbox.loadBudget() });
+    after.add('n1', call(1, 'n1'));
+    await clock.advance(50);
+    after.s.restore({ ...after.outbox.load(), budget: null });
+    await clock.advance(5 * W);
+    expect(after.settled.map((x) => x.title)).toEqual(['a', 'b', 'c', 'n1']);
+  });
+
   it('keeps a 429 pause across a restart', async () => {
     const clock = new FakeClock();
     const store = new MemoryStore();

@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function setup(key = KEY) {
-  const cad = await startLocalCad({ keys: { [KEY]: { serverIds: [1] } } });
+  const cad = await startLocalCad({ keys: { [key]: { serverIds: [1] } } });
   open.push(cad);
   const secrets = new Secrets();
   secrets.set('apiKey', key);
@@ -98,6 +98,20 @@ describe('transport', () => {
     expect(JSON.stringify(out)).toContain('[redacted]');
     expect(JSON.stringify(out)).not.toContain(KEY.slice(0, 12));
     expect(JSON.stringify(out)).not.toContain(KEY.slice(12));
+  });
+
+  it('redacts the key from a refusal that quotes it JSON-escaped, as ASP.NET writes + and /', async () => {
+    const key = 'b64+key/with=padding+0123456789';
+    const { cad, send } = await setup(key);
+    cad.failNext(1, 'echo-key-escaped');
+    const attempt = await send(call);
+    // The raw body held "b64\u002Bkey\u002Fwith..." - no plain copy of the key to find.
+    const out = classify(attempt, ctx);
+    expect(out).toMatchObject({ type: 'rejected' });
+    expect(JSON.stringify(out)).not.toContain('key/with');
+    expect(out.type === 'rejected' && out.problem.detail).toBe(
+      'Malformed request header: Authorization: Bearer [redacted]',
+    );
   });
 
   it('redacts the key from a refusal that quotes it', async () => {
