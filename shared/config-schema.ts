@@ -1,6 +1,6 @@
 /**
  * The server owner's contract: config.json. Every key is optional; the defaults below are
- * what a fresh install runs with, and the README documents each one.
+ * what a fresh install runs with, and docs/config.md documents each one.
  */
 import { z } from 'zod';
 import {

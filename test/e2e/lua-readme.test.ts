@@ -1,25 +1,29 @@
-// The README's examples for other resources, run as written: every ```lua block in a Lua
-// 5.4 VM (inside a net event handler, since it uses `source`), every ```js block of
-// "For other resources" as a server script.
-import { readFileSync } from 'node:fs';
+// The documentation's examples for other resources, run as written: every ```lua block of
+// README.md and docs/*.md in a Lua 5.4 VM (inside a net event handler, since it uses
+// `source`), every ```js block of docs/exports.md as a server script.
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bankRobber, type Rig, startRig } from './rig';
 
-const README = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+const root = resolve(__dirname, '../..');
+const read = (file: string): string => readFileSync(resolve(root, file), 'utf8');
+const docs = readdirSync(resolve(root, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => `docs/${f}`);
 
 const blocks = (text: string, lang: string): string[] =>
   [...text.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\``, 'gm'))].map((m) => m[1]!);
 
-const section = (text: string, heading: string): string => {
-  const start = text.indexOf(`\n## ${heading}\n`);
-  if (start < 0) throw new Error(`README has no "## ${heading}" section`);
-  const end = text.indexOf('\n## ', start + 1);
-  return text.slice(start, end < 0 ? undefined : end);
-};
+/** Each block, named by its file and its number there ("docs/exports.md #0"). */
+const examples = (files: string[], lang: string) =>
+  files.flatMap((file) =>
+    blocks(read(file), lang).map((code, i) => [`${file} #${i}`, code] as const),
+  );
 
-const luaBlocks = blocks(README, 'lua');
-const jsBlocks = blocks(section(README, 'For other resources'), 'js');
+const luaBlocks = examples(['README.md', ...docs], 'lua');
+const jsBlocks = examples(['docs/exports.md'], 'js');
 
 /** The CAD call number a resource's callback printed ("... CAD call #1001"). */
 const loggedCallId = (r: Rig, resource: string): number | undefined => {
@@ -36,19 +40,19 @@ afterEach(async () => {
   rig = null;
 });
 
-describe('README examples', () => {
+describe('documentation examples', () => {
   it('has examples to run', () => {
     expect(luaBlocks.length).toBeGreaterThan(0);
     expect(jsBlocks.length).toBeGreaterThan(0);
   });
 
-  it.each(luaBlocks.map((code, i) => [i, code] as const))(
-    'runs Lua block %i with source = a connected player, and the CAD gets its calls',
-    async (i, code) => {
+  it.each(luaBlocks.map(([where, code], n) => [where, n, code] as const))(
+    'runs Lua block %s with source = a connected player, and the CAD gets its calls',
+    async (_where, n, code) => {
       rig = await startRig();
       const player = rig.fx.addPlayer(bankRobber);
       await rig.fx.waitFor(() => player.hasClientCommand('911'), { what: 'client ready' });
-      const name = `readme-lua-${i}`;
+      const name = `readme-lua-${n}`;
       const wrapped = `RegisterNetEvent('readme:run', function()\n${code}\nend)`;
       expect(await rig.fx.startLuaResource(name, wrapped)).toBe(true);
       player.emitNet('readme:run');
@@ -68,11 +72,11 @@ describe('README examples', () => {
     },
   );
 
-  it.each(jsBlocks.map((code, i) => [i, code] as const))(
-    'runs JS block %i of "For other resources" as a server script',
-    async (i, code) => {
+  it.each(jsBlocks.map(([where, code], n) => [where, n, code] as const))(
+    'runs JS block %s as a server script',
+    async (_where, n, code) => {
       rig = await startRig();
-      const name = `readme-js-${i}`;
+      const name = `readme-js-${n}`;
       expect(rig.fx.startResource(name, { server: code })).toBe(true);
       const callId = await rig.fx.waitFor(() => loggedCallId(rig!, name), {
         what: 'the callback line',

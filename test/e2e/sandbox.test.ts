@@ -117,7 +117,7 @@ describe('npm start (the sandbox)', () => {
 });
 
 describe('npm run package', () => {
-  it('assembles exactly what a server installs, without package.json', async () => {
+  it('assembles exactly what a server installs: owner docs, no package.json', async () => {
     const { execFileSync } = await import('node:child_process');
     const { readdirSync } = await import('node:fs');
     execFileSync(process.execPath, ['package.mjs'], { cwd: root });
@@ -129,13 +129,23 @@ describe('npm run package', () => {
       'dist',
       'dist/client.js',
       'dist/server.js',
+      'docs',
+      'docs/config.md',
+      'docs/exports.md',
+      'docs/operators.md',
+      'docs/security.md',
       'fxmanifest.lua',
     ]);
+    // Contributor notes stay in the repository.
+    expect(files).not.toContain('CONTRIBUTING.md');
     // Everything the manifest loads is there.
     const { readFileSync } = await import('node:fs');
     const manifest = readFileSync(join(out, 'fxmanifest.lua'), 'utf8');
     for (const [, script] of manifest.matchAll(/_script '([^']+)'/g))
       expect(files).toContain(script);
     expect(manifest).not.toMatch(/^\s*files/m);
+    // One version: the release says package.json's.
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(manifest).toMatch(new RegExp(`^version '${version.replaceAll('.', '\\.')}'$`, 'm'));
   });
 });
