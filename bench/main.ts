@@ -33,7 +33,7 @@ const options: SchedulerOptions = {
 
 const command = commandSchema.parse({ name: '911' });
 const report = (i: number): Report => ({
-  command: { ...command, priority: 1 + (i % 3) },
+  template: { ...command, priority: 1 + (i % 3) },
   description: `shots fired near the bank, caller ${i} is hiding behind the counter`,
   position: { x: 425.1 + i, y: -979.2, z: 30.7 },
   heading: 90,

@@ -40,10 +40,11 @@ export type CallResult =
   | { ok: true; id: string; callId: number | string | null }
   | { ok: false; id: string; error: string };
 
+/** A calling resource's callback; called once with the CAD's final answer. */
+export type ResultCallback = (result: CallResult) => void;
+
 export interface DispatchDeps {
   send(call: DispatchCall): Promise<HttpAttempt>;
-  /** Every call's final answer, for callbacks of the resource that raised it. */
-  onResult(result: CallResult): void;
   store: KeyValueStore;
   world: World;
   log: Logger;
@@ -74,6 +75,20 @@ export const DROPPED = 'dropped by an operator';
 export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   const { log, notifier, world } = deps;
   const outbox = new Outbox(deps.store, callMetaSchema);
+  // In memory only: a callback is a function of a running resource, so it cannot outlive a restart.
+  const callbacks = new Map<string, ResultCallback>();
+
+  /** Hands the CAD's final answer to whoever asked for it; their errors stay theirs. */
+  const settle = (result: CallResult): void => {
+    const callback = callbacks.get(result.id);
+    if (!callback) return;
+    callbacks.delete(result.id);
+    try {
+      callback(result);
+    } catch (err) {
+      log.warn(`the callback for call ${result.id} threw: ${(err as Error).message}`);
+    }
+  };
 
   /** The caller, if still here and still the same person. */
   const caller = (job: Job<CallMeta>): number | null => {
@@ -102,7 +117,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
             notifier.tell(player, 'createdNoNumber', {}, 'ok');
           else if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
           deps.emitLocal(LocalEvents.callCreated, job.id, outcome.callId, job.call);
-          deps.onResult({ ok: true, id: job.id, callId: outcome.callId });
+          settle({ ok: true, id: job.id, callId: outcome.callId });
           return;
         }
         log.error(
@@ -110,7 +125,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         );
         if (player !== null) notifier.tell(player, 'rejected', { reason: outcome.reason }, 'error');
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
-        deps.onResult({ ok: false, id: job.id, error: outcome.reason });
+        settle({ ok: false, id: job.id, error: outcome.reason });
       },
       onDeadExpired(letters) {
         log.warn(
@@ -157,6 +172,21 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   const api = {
     scheduler,
     /**
+     * Queues a call (it may throw when the outbox cannot write it) and, once it is taken,
+     * remembers who wants to hear its final answer.
+     */
+    enqueue(
+      id: string,
+      call: DispatchCall,
+      meta: CallMeta,
+      holdMs: number,
+      callback?: ResultCallback,
+    ): ReturnType<Scheduler<CallMeta>['enqueue']> {
+      const queued = scheduler.enqueue(id, call, meta, holdMs);
+      if (queued.ok && callback) callbacks.set(id, callback);
+      return queued;
+    },
+    /**
      * An operator removes a call for good. A waiting call had no final answer yet, so this
      * is it: whoever raised it hears it once, as they would a refusal by the CAD, and its
      * callback is released. A dead letter already had the CAD's refusal and goes quietly.
@@ -171,7 +201,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       const player = caller(job);
       if (player !== null) notifier.tell(player, 'rejected', { reason: DROPPED }, 'error');
       deps.emitLocal(LocalEvents.callFailed, job.id, DROPPED);
-      deps.onResult({ ok: false, id: job.id, error: DROPPED });
+      settle({ ok: false, id: job.id, error: DROPPED });
       return 'dropped-waiting';
     },
     /**

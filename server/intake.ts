@@ -1,87 +1,291 @@
 /**
- * The one door every call goes through, whoever raised it (a player's command, report911,
- * createDispatchCall): is the line open, is there room, store it durably, remember who wants
- * to hear back. Callers get a typed answer, never an exception.
+ * THE pipeline every call request goes through, whichever door it came in by: is the line
+ * up, may this player use the command, the words, the cooldown, the place, the one call
+ * builder, the queue, the hold for the client's street names, and the answer. Callers get
+ * a typed answer, never an exception.
  */
+import { type BuildResult, buildCall, type LocationFormats, type Report } from '../shared/call';
+import type { Config } from '../shared/config-schema';
 import type { DispatchCall } from '../shared/contract';
-import type { MessageKey } from '../shared/locale';
-import type { CallMeta, CallResult, Dispatch } from './dispatch';
+import type { Cooldowns } from '../shared/cooldown';
+import type { ClientLocation } from '../shared/events';
+import { mapIdentity, stableKey } from '../shared/identity';
+import { formatWait, type MessageKey, type Messages } from '../shared/locale';
+import type { Pause } from '../shared/scheduler';
+import { capLength, cleanText, cleanWords, tooLong } from '../shared/text';
+import type { CallMeta, Dispatch, ResultCallback } from './dispatch';
+import type { Locator } from './locate';
 import type { Logger } from './log';
+import type { Notifier, Tone } from './notify';
+import { type Place, placeOf } from './place';
+import type { Postals } from './postals';
+import type { CallAnswer, CallRequest, PlayerReport, ScriptCall } from './request';
+import type { World } from './world';
 
-export type ResultCallback = (result: CallResult) => void;
-
-export type Intake =
-  | { ok: true; id: string; position: number; waitMs: number }
-  /** `waitMs`: when there is room again, for the player's line (message `queueFull`). */
-  | { ok: false; error: string; message: MessageKey; waitMs?: number };
+/** Below this the player is just told the call is on its way. */
+const WAIT_WORTH_TELLING_MS = 5_000;
 
 export interface IntakeDeps {
-  dispatch: Dispatch;
-  /** Why no call can be sent right now, or null when the line is open. */
-  unavailable(): string | null;
+  world: World;
+  config: Config;
+  messages: Messages;
+  /** Address and block templates with their fallbacks. */
+  formats: LocationFormats;
+  /** Why no call can be taken now (Line.down), or null when the line is open. */
+  down(pause: Pause | null): string | null;
+  dispatch: {
+    enqueue: Dispatch['enqueue'];
+    scheduler: Pick<Dispatch['scheduler'], 'status' | 'amend'>;
+  };
+  locator: Locator;
+  postals: Pick<Postals, 'nearest'>;
+  notifier: Notifier;
+  cooldowns: Cooldowns;
   log: Logger;
+  now(): number;
+  newId(): string;
+}
+
+/** A request the pipeline has checked and placed: what the builder and the queue need. */
+interface Accepted {
+  /** Everything of the call but its place. */
+  draft: Omit<Report, 'position' | 'heading' | 'names' | 'postal'>;
+  meta: CallMeta;
+  /** The server's view or the script's coords, kept for the amend. */
+  at: Place['position'];
+  place: Place;
+  callback?: ResultCallback;
+}
+
+/** Why a request was refused: the answer's error, and the chat line its player reads. */
+interface Refusal {
+  error: string;
+  message: MessageKey;
+  values?: Record<string, string | number>;
+  /** 'info' for a usage hint, which is not an error. */
+  tone?: Tone;
 }
 
 export function createIntake(deps: IntakeDeps) {
-  const callbacks = new Map<string, ResultCallback>();
-  const { log } = deps;
+  const { world, config, notifier, log } = deps;
+  const postalAt = (x: number, y: number) => deps.postals.nearest(x, y);
+  const lineDown = (): Refusal | null => {
+    const down = deps.down(deps.dispatch.scheduler.status().pause);
+    if (down === null) return null;
+    return { error: `the emergency line is unavailable: ${down}`, message: 'unavailable' };
+  };
+
+  /** The call for a request's place; a script's call never carried the player's heading. */
+  const build = (request: CallRequest, accepted: Accepted, place: Place): BuildResult =>
+    buildCall(
+      {
+        ...accepted.draft,
+        position: place.position,
+        heading: request.kind === 'report' ? place.heading : null,
+        names: place.names,
+        postal: place.postal,
+      },
+      deps.formats,
+    );
+
+  /** Queues the call; the refusal says why not, with the wait when the queue is full. */
+  const enqueue = (id: string, call: DispatchCall, a: Accepted, holdMs: number) => {
+    let queued: ReturnType<Dispatch['enqueue']>;
+    try {
+      queued = deps.dispatch.enqueue(id, call, a.meta, holdMs, a.callback);
+    } catch (err) {
+      // The outbox could not write the call: it was not accepted, so say so rather than lose it.
+      log.error(`could not store call ${id} (${(err as Error).message}); refused`);
+      return refusal('the call could not be stored; try again', 'unavailable');
+    }
+    if (queued.ok) return queued;
+    // The real wait, not "a minute": a backlog can take hours to drain.
+    const minutes = Math.max(1, Math.ceil(queued.waitMs / 60_000));
+    log.warn(
+      `queue full: refused a call from ${a.meta.source} (room again in about ${minutes} min)`,
+    );
+    return refusal(`the queue is full; try again in about ${minutes} min`, 'queueFull', {
+      wait: formatWait(queued.waitMs, deps.messages),
+    });
+  };
+
+  /**
+   * Holds the call while the client is asked for its place, then releases it amended with
+   * what the client said (the call as it is, when the client says nothing in time).
+   */
+  const holdForPlace = (request: CallRequest, player: number, a: Accepted, first: DispatchCall) =>
+    deps.locator.request(player, (answer: ClientLocation | null) => {
+      let amended: BuildResult = { ok: true, call: first };
+      if (answer) {
+        // The postal found first stays: a script's own, or the one at the same place. Without
+        // one, the client's place gets its own.
+        const place = placeOf(a.at, answer, postalAt, a.place.postal ?? undefined);
+        if (place.farNames && request.kind === 'report') warnFar(player);
+        amended = build(request, a, place);
+      }
+      deps.dispatch.scheduler.amend(a.draft.requestId, amended.ok ? amended.call : first);
+    });
+
+  const warnFar = (player: number) =>
+    log.warn(
+      `player ${player} reported street names from far away from where the server sees them; names ignored`,
+    );
+
+  /** A player's report: permission, words and cooldown first; every refusal told in chat. */
+  const report = (r: PlayerReport): CallAnswer => {
+    const { player, command } = r;
+    const refuse = (why: Refusal): CallAnswer => {
+      notifier.tell(player, why.message, why.values ?? {}, why.tone ?? 'error');
+      return { ok: false, error: why.error };
+    };
+    const down = lineDown();
+    if (down) return refuse(down);
+    if (command.ace !== null && !world.aceAllowed(player, command.ace))
+      return refuse(
+        refusal(`player ${player} lacks the ACE ${command.ace}`, 'noPermission', {
+          command: command.name,
+        }),
+      );
+    const words = cleanWords(r.words);
+    const description = capLength(words, config.report.maxLength);
+    if (description === '')
+      return refuse({
+        error: 'the description is empty',
+        message: 'usage',
+        values: { command: command.name },
+        tone: 'info',
+      });
+    const identifiers = world.identifiers(player);
+    const playerKey = stableKey(identifiers, String(player));
+    const cooldownKey = `${playerKey}|${command.name}`;
+    const now = deps.now();
+    const left = r.cooldown ? deps.cooldowns.remaining(cooldownKey, now) : 0;
+    if (left > 0) {
+      const seconds = Math.ceil(left / 1000);
+      return refuse(
+        refusal('the command is cooling down', 'cooldown', { seconds, command: command.name }),
+      );
+    }
+    const at = world.position(player);
+    if (!at) log.warn(`no server-side position for player ${player}: using the client's report`);
+    const place = placeOf(at, r.claimed, postalAt);
+    if (place.farNames) warnFar(player);
+    const identity = mapIdentity(identifiers, config.identity);
+    const realName = cleanText(world.playerName(player), 64, false) || `player ${player}`;
+    const requestId = deps.newId();
+    const accepted: Accepted = {
+      draft: {
+        template: command,
+        description,
+        caller: {
+          name: command.anonymous ? deps.messages.anonymousCaller : realName,
+          playerId: player,
+          communityUserId: identity?.communityUserId ?? null,
+        },
+        requestId,
+      },
+      meta: { player, playerKey, callerName: realName, source: `/${command.name}` },
+      at,
+      place,
+      callback: r.callback,
+    };
+    const built = build(r, accepted, place);
+    if (!built.ok) {
+      // Config validation prevents this for command settings; what is left is a caller with
+      // no identifier to attach and a command with no fixed target.
+      log.warn(`call from ${realName} for /${command.name} not sent: ${built.error}`);
+      return refuse(refusal(built.error, 'noTarget'));
+    }
+    // A call raised for a player (report911) asks the client for names, and for the place
+    // itself when the server has no view of the ped; it waits for them briefly.
+    const locate = r.claimed === null;
+    const queued = enqueue(requestId, built.call, accepted, locate ? deps.locator.timeoutMs : 0);
+    if ('error' in queued) return refuse(queued);
+    if (locate) holdForPlace(r, player, accepted, built.call);
+    // The cooldown starts only for an accepted call: a refused one can be tried again.
+    if (r.cooldown) deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
+    const anonymous = command.anonymous ? ' anonymously' : '';
+    log.info(
+      `call ${requestId}: /${command.name} from ${realName} (${identity?.identifier ?? 'no identifier'})${anonymous} queued`,
+    );
+    // Said before the rest, so the player reads why the call holds less than they typed.
+    if (tooLong(words, config.report.maxLength))
+      notifier.tell(player, 'cut', { max: config.report.maxLength });
+    if (queued.waitMs >= WAIT_WORTH_TELLING_MS) {
+      notifier.tell(player, 'receivedWait', {
+        place: queued.position + 1,
+        wait: formatWait(queued.waitMs, deps.messages),
+      });
+    } else {
+      notifier.tell(player, 'received');
+    }
+    return { ok: true, id: requestId, position: queued.position + 1 };
+  };
+
+  /** A script's call: its input was validated at its door; refusals go back to it, not to chat. */
+  const script = (r: ScriptCall): CallAnswer => {
+    const { player, resource } = r;
+    const at = r.coords ?? (player !== null ? world.position(player) : null);
+    const place = placeOf(at, null, postalAt, r.postal);
+    const identity =
+      player !== null ? mapIdentity(world.identifiers(player), config.identity) : null;
+    const name = player !== null ? cleanText(world.playerName(player), 64, false) : resource;
+    const requestId = deps.newId();
+    const accepted: Accepted = {
+      draft: {
+        template: r.template,
+        description: cleanText(r.words, config.report.maxLength, false),
+        caller:
+          player !== null
+            ? { name, playerId: player, communityUserId: identity?.communityUserId ?? null }
+            : null,
+        requestId,
+        resource,
+        address: r.address,
+        block: r.block,
+        notes: r.notes,
+        metaData: r.metaData,
+      },
+      meta: {
+        player,
+        playerKey: player !== null ? stableKey(world.identifiers(player), String(player)) : null,
+        callerName: name,
+        source: `export from ${resource}`,
+      },
+      at,
+      place,
+      callback: r.callback,
+    };
+    const built = build(r, accepted, place);
+    if (!built.ok) {
+      const error = `${built.error} (pass playerId, communityUserIds or accounts, or set exportDefaults.communityUserIds)`;
+      return { ok: false, error };
+    }
+    // A script hears about its own input before the state of the line, so it can fix it.
+    const down = lineDown();
+    if (down) return { ok: false, error: down.error };
+    // With a player and no address of its own, the client is asked for the street names;
+    // with a player and no position at all, for the place too.
+    const locate = player !== null && (place.position === null || r.address === undefined);
+    const queued = enqueue(requestId, built.call, accepted, locate ? deps.locator.timeoutMs : 0);
+    if ('error' in queued) return { ok: false, error: queued.error };
+    if (locate && player !== null) holdForPlace(r, player, accepted, built.call);
+    log.info(`call ${requestId}: "${built.call.title}" raised by resource ${resource} queued`);
+    return { ok: true, id: requestId, position: queued.position + 1 };
+  };
 
   return {
-    submit(
-      id: string,
-      call: DispatchCall,
-      meta: CallMeta,
-      holdMs = 0,
-      callback?: ResultCallback,
-    ): Intake {
-      const down = deps.unavailable();
-      if (down !== null)
-        return {
-          ok: false,
-          error: `the emergency line is unavailable: ${down}`,
-          message: 'unavailable',
-        };
-      let queued: ReturnType<Dispatch['scheduler']['enqueue']>;
-      try {
-        queued = deps.dispatch.scheduler.enqueue(id, call, meta, holdMs);
-      } catch (err) {
-        // The outbox could not write the call: it was not accepted, so say so rather than lose it.
-        log.error(`could not store call ${id} (${(err as Error).message}); refused`);
-        return {
-          ok: false,
-          error: 'the call could not be stored; try again',
-          message: 'unavailable',
-        };
-      }
-      if (!queued.ok) {
-        // The real wait, not "a minute": a backlog can take hours to drain.
-        const minutes = Math.max(1, Math.ceil(queued.waitMs / 60_000));
-        log.warn(
-          `queue full: refused a call from ${meta.source} (room again in about ${minutes} min)`,
-        );
-        return {
-          ok: false,
-          error: `the queue is full; try again in about ${minutes} min`,
-          message: 'queueFull',
-          waitMs: queued.waitMs,
-        };
-      }
-      if (callback) callbacks.set(id, callback);
-      return { ok: true, id, position: queued.position, waitMs: queued.waitMs };
-    },
-
-    /** Hands the CAD's final answer to whoever asked for it; their errors stay theirs. */
-    settled(result: CallResult): void {
-      const callback = callbacks.get(result.id);
-      if (!callback) return;
-      callbacks.delete(result.id);
-      try {
-        callback(result);
-      } catch (err) {
-        log.warn(`the callback for call ${result.id} threw: ${(err as Error).message}`);
-      }
+    /** Takes one call request through the pipeline and answers at once. */
+    take(request: CallRequest): CallAnswer {
+      return request.kind === 'report' ? report(request) : script(request);
     },
   };
 }
 
-export type IntakeApi = ReturnType<typeof createIntake>;
+export type Intake = ReturnType<typeof createIntake>;
+
+const refusal = (
+  error: string,
+  message: MessageKey,
+  values?: Record<string, string | number>,
+): Refusal => ({ error, message, values });

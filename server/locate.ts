@@ -7,6 +7,12 @@ import type { ClientLocation } from '../shared/events';
 import { parseLocated } from '../shared/report-schema';
 import type { Timers } from '../shared/scheduler';
 
+/**
+ * How long a client may take to say where it is, in ms: a call raised for a player is held
+ * that long at most. A client answers within a frame or two; more is a client that is gone.
+ */
+export const LOCATE_TIMEOUT_MS = 1_500;
+
 export interface LocatorDeps {
   ask(player: number, nonce: string): void;
   timers: Timers;

@@ -1,6 +1,7 @@
 /**
- * A validated report + its command's settings -> the body the CAD receives. Pure: every
- * value that comes from the world (position, names, postal, caller) is passed in.
+ * The one call builder: a template (a command, or exportDefaults with an export's fields) +
+ * the words, the place and the caller -> the body the CAD receives. Pure: every value that
+ * comes from the world (position, names, postal, caller) is passed in.
  */
 import type { CommandConfig } from './config-schema';
 import { type DispatchCall, dispatchCallSchema } from './contract';
@@ -12,8 +13,28 @@ export interface Position {
   z: number;
 }
 
+/**
+ * What a call is made of before the words and the place: a command's settings, or
+ * exportDefaults with an export's own fields over them. A command is one as it is.
+ */
+export type CallTemplate = Pick<
+  CommandConfig,
+  | 'title'
+  | 'code'
+  | 'priority'
+  | 'origin'
+  | 'status'
+  | 'attachCaller'
+  | 'communityUserIds'
+  | 'accounts'
+  | 'deleteAfterMinutes'
+> & {
+  /** The CAD gets no name, id or communityUserId of the caller. */
+  anonymous?: boolean;
+};
+
 export interface Report {
-  command: CommandConfig;
+  template: CallTemplate;
   /** Already cleaned with cleanText. */
   description: string;
   /** null: nowhere trustworthy is known; the call then carries no coordinates at all. */
@@ -21,10 +42,18 @@ export interface Report {
   heading: number | null;
   names: { street?: string; crossing?: string; zone?: string };
   postal: string | null;
-  /** `anonymous`: the CAD gets no name, id or communityUserId of the caller. */
-  caller: { name: string; playerId: number; communityUserId: string | null; anonymous?: boolean };
+  /** null: no player made the call (an export without a playerId). */
+  caller: { name: string; playerId: number; communityUserId: string | null } | null;
   /** Unique per accepted call; lets a duplicate be traced back to one report. */
   requestId: string;
+  /** The resource that raised the call, written into metaData for staff. */
+  resource?: string;
+  /** What an export caller set itself; the rest comes from the template and the place. */
+  address?: string;
+  block?: string;
+  notes?: DispatchCall['notes'];
+  /** The caller's own keys; none of RESERVED_META_KEYS (the export schema refuses them). */
+  metaData?: Record<string, string>;
 }
 
 export interface LocationFormats {
@@ -57,45 +86,45 @@ export type BuildResult = { ok: true; call: DispatchCall } | { ok: false; error:
 export const coord = (n: number): string => String(Math.round(n * 100) / 100);
 
 export function buildCall(report: Report, formats: LocationFormats): BuildResult {
-  const { command, caller, position } = report;
-  const { address, block } = renderLocation(formats, report.names, report.postal);
+  const { template, caller, position } = report;
+  const rendered = renderLocation(formats, report.names, report.postal);
 
-  const known = !caller.anonymous;
+  const known = caller !== null && !template.anonymous ? caller : null;
+  const callerId = known && template.attachCaller ? known.communityUserId : null;
   const communityUserIds = [
-    ...new Set([
-      ...(known && command.attachCaller && caller.communityUserId ? [caller.communityUserId] : []),
-      ...command.communityUserIds,
-    ]),
+    ...new Set([...(callerId ? [callerId] : []), ...template.communityUserIds]),
   ];
 
   const metaData: Record<string, string> = {
+    ...report.metaData,
     source: 'sonoran-911',
+    ...(report.resource !== undefined ? { resource: report.resource } : {}),
+    requestId: report.requestId,
     // No coordinates rather than 0, 0, 0: that would put a blip at the map's origin.
     ...(position ? { x: coord(position.x), y: coord(position.y), z: coord(position.z) } : {}),
-    callerName: caller.name,
-    requestId: report.requestId,
   };
-  if (known) metaData.callerPlayerId = String(caller.playerId);
   if (report.postal) metaData.postal = report.postal;
   if (report.heading !== null) metaData.heading = String(Math.round(report.heading));
-  if (known && caller.communityUserId) metaData.callerCommunityUserId = caller.communityUserId;
+  if (caller) metaData.callerName = caller.name;
+  if (known) metaData.callerPlayerId = String(known.playerId);
+  if (known?.communityUserId) metaData.callerCommunityUserId = known.communityUserId;
 
   const call: DispatchCall = {
-    origin: command.origin,
-    status: command.status,
-    priority: command.priority,
-    block,
-    address,
+    origin: template.origin,
+    status: template.status,
+    priority: template.priority,
+    block: report.block ?? rendered.block,
+    address: report.address ?? rendered.address,
     postal: report.postal ?? '',
-    title: command.title,
-    code: command.code,
+    title: template.title,
+    code: template.code,
     description: report.description,
-    notes: [],
+    notes: report.notes ?? [],
     ...(communityUserIds.length > 0 ? { communityUserIds } : {}),
-    ...(command.accounts.length > 0 ? { accounts: [...command.accounts] } : {}),
+    ...(template.accounts.length > 0 ? { accounts: [...template.accounts] } : {}),
     metaData,
-    ...(command.deleteAfterMinutes !== null
-      ? { deleteAfterMinutes: command.deleteAfterMinutes }
+    ...(template.deleteAfterMinutes !== null
+      ? { deleteAfterMinutes: template.deleteAfterMinutes }
       : {}),
   };
 

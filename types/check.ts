@@ -1,6 +1,8 @@
 // Compile-only: a consumer's view of the exports must type-check.
 import type { CallResult } from '../server/dispatch';
-import type { ExportAnswer, QueueStatus } from '../server/exports';
+import type { QueueStatus } from '../server/doors/exports';
+import type { CallAnswer } from '../server/request';
+
 export function consumerExample(): void {
   const answer = exports['sonoran-911'].createDispatchCall(
     { title: 'Alarm', coords: [1, 2, 3], metaData: { vault: 2 } },
@@ -17,5 +19,5 @@ export function consumerExample(): void {
 // from what the exports really answer.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const statusMatches: Same<QueueStatus, Sonoran911QueueStatus> = true;
-export const answerMatches: Same<ExportAnswer, Sonoran911Answer> = true;
+export const answerMatches: Same<CallAnswer, Sonoran911Answer> = true;
 export const resultMatches: Same<CallResult, Sonoran911Result> = true;

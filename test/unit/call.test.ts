@@ -9,7 +9,7 @@ const formats = {
   nearPostal: 'Near postal {postal}',
 };
 const report = (over: Partial<Report> = {}): Report => ({
-  command: commandSchema.parse({ name: '911' }),
+  template: commandSchema.parse({ name: '911' }),
   description: 'shots fired at the bank',
   position: { x: 425.123, y: -979.2, z: 30.7 },
   heading: 91.6,
@@ -62,7 +62,7 @@ describe('buildCall', () => {
       deleteAfterMinutes: 30,
       priority: 2,
     });
-    const built = buildCall(report({ command }), formats);
+    const built = buildCall(report({ template: command }), formats);
     if (!built.ok) throw new Error(built.error);
     expect(built.call.communityUserIds).toEqual(['dispatch']);
     expect(built.call.accounts).toEqual(['0b7e8d4e-6a55-4d5e-9a51-3f8f0c8a1d2e']);
@@ -78,8 +78,8 @@ describe('buildCall', () => {
     });
     const built = buildCall(
       report({
-        command,
-        caller: { name: 'Anonymous', playerId: 3, communityUserId: 'abc', anonymous: true },
+        template: command,
+        caller: { name: 'Anonymous', playerId: 3, communityUserId: 'abc' },
       }),
       formats,
     );

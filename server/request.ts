@@ -1,0 +1,47 @@
+/**
+ * What a door hands the intake: who raised a call, from which template, with which words,
+ * what the client said of the place, and who wants the CAD's final answer. A door only
+ * translates its input into one of these; the intake decides everything else.
+ */
+import type { CallTemplate, Position } from '../shared/call';
+import type { CommandConfig } from '../shared/config-schema';
+import type { ClientLocation } from '../shared/events';
+import type { ResultCallback } from './dispatch';
+
+export type CallRequest = PlayerReport | ScriptCall;
+
+/** A player's command: typed in chat, or raised in their name (report911). */
+export interface PlayerReport {
+  kind: 'report';
+  player: number;
+  command: CommandConfig;
+  /** As typed: the intake cleans and cuts them. */
+  words: string;
+  /** What the client said of where it stands with the report; null: the client is asked. */
+  claimed: ClientLocation | null;
+  /** Player commands have cooldowns; report911's caller decides its own. */
+  cooldown: boolean;
+  callback?: ResultCallback;
+}
+
+/** A call another resource raised with its own fields over exportDefaults (createDispatchCall). */
+export interface ScriptCall {
+  kind: 'script';
+  resource: string;
+  /** The caller, when the call names one: identity and (without coords) the place. */
+  player: number | null;
+  /** exportDefaults with the export's own fields over them; the title already cleaned. */
+  template: CallTemplate;
+  words: string;
+  /** A place the script named itself: it wins over where the player stands. */
+  coords: Position | null;
+  postal?: string;
+  address?: string;
+  block?: string;
+  notes?: { label?: string; type?: string; content: string }[];
+  metaData?: Record<string, string>;
+  callback?: ResultCallback;
+}
+
+/** What every door answers its caller at once; the CAD's verdict comes later (ResultCallback). */
+export type CallAnswer = { ok: true; id: string; position: number } | { ok: false; error: string };
