@@ -5,13 +5,13 @@
  */
 
 import { z } from 'zod';
-import { buildCall, type Report } from '../shared/call';
-import { commandSchema } from '../shared/config-schema';
-import type { DispatchCall } from '../shared/contract';
-import { type KeyValueStore, MemoryStore, Outbox } from '../shared/outbox';
-import type { HttpAttempt } from '../shared/outcome';
-import { parseRetryAfter } from '../shared/outcome';
-import { type Journal, Scheduler, type SchedulerOptions } from '../shared/scheduler';
+import { buildCall, type Report } from '../shared/call/build';
+import type { DispatchCall } from '../shared/call/contract';
+import { commandSchema } from '../shared/config/schema';
+import { type KeyValueStore, MemoryStore, Outbox } from '../shared/delivery/outbox';
+import type { HttpAttempt } from '../shared/delivery/outcome';
+import { parseRetryAfter } from '../shared/delivery/outcome';
+import { type Journal, Scheduler, type SchedulerOptions } from '../shared/delivery/scheduler';
 import { prng, SimCad, SimClock } from './sim';
 
 const LIMIT = 20;

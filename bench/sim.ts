@@ -1,11 +1,17 @@
 /**
- * A deterministic world for the benchmark: the tests' fake clock, and a simulated CAD that counts requests per key in a rolling window at their arrival (somewhere between
- * send and response), answers 429 past the limit, and fails on a seeded schedule.
+ * A deterministic world for the benchmark: the tooling's fake clock, and a simulated CAD that
+ * counts requests in a rolling window at their arrival (somewhere between send and response),
+ * answers 429 past the limit, and fails on a seeded schedule. Clock, PRNG and window are the
+ * ones the CAD stand-in and the tests use (sandbox/support).
  */
 
-import { mulberry32 as prng } from '../sandbox/cad/faults';
-import type { HttpAttempt } from '../shared/outcome';
-import { FakeClock as SimClock } from '../test/support/clock';
+import { FakeClock as SimClock } from '../sandbox/support/clock';
+import { mulberry32 as prng } from '../sandbox/support/prng';
+import { RollingWindow } from '../sandbox/support/rolling-window';
+import type { HttpAttempt } from '../shared/delivery/outcome';
+
+/** The simulated CAD serves one key. */
+const KEY = 'bench';
 
 export { prng, SimClock };
 
@@ -23,7 +29,7 @@ export class SimCad {
   /** Arrival time of every request we sent, as the CAD counted them. */
   readonly arrivals: number[] = [];
   count429 = 0;
-  private readonly counted: number[] = [];
+  private readonly window: RollingWindow;
   private readonly random: () => number;
 
   constructor(
@@ -31,11 +37,12 @@ export class SimCad {
     private readonly options: CadOptions,
   ) {
     this.random = prng(options.seed);
+    this.window = new RollingWindow(options.requests, options.windowMs);
   }
 
   /** Sends one request; resolves at its response time. */
   send(): Promise<HttpAttempt> {
-    const { latency, windowMs, requests } = this.options;
+    const { latency } = this.options;
     const total = latency[0] + this.random() * (latency[1] - latency[0]);
     const arriveAfter = total * (0.2 + 0.6 * this.random());
     const roll = this.random();
@@ -43,24 +50,22 @@ export class SimCad {
       this.clock.timers_.set(() => {
         const at = this.clock.now();
         this.arrivals.push(at);
-        while (this.counted.length > 0 && this.counted[0]! <= at - windowMs) this.counted.shift();
+        const admitted = this.window.admit(KEY, at);
         let answer: HttpAttempt;
-        if (this.counted.length >= requests) {
+        if (!admitted.ok) {
           this.count429++;
-          const retryAfter = Math.ceil((this.counted[0]! + windowMs - at) / 1000);
+          const retryAfter = Math.ceil(admitted.retryAfterMs / 1000);
           answer = {
             kind: 'response',
             status: 429,
             headers: { 'retry-after': String(retryAfter) },
             body: '',
           };
-        } else {
-          this.counted.push(at);
-          if (roll < this.options.rateDrop) answer = { kind: 'network', message: 'ECONNRESET' };
-          else if (roll < this.options.rateDrop + this.options.rate5xx) {
-            answer = { kind: 'response', status: 503, headers: {}, body: '' };
-          } else answer = { kind: 'response', status: 201, headers: {}, body: '{"callId":1}' };
-        }
+        } else if (roll < this.options.rateDrop) {
+          answer = { kind: 'network', message: 'ECONNRESET' };
+        } else if (roll < this.options.rateDrop + this.options.rate5xx) {
+          answer = { kind: 'response', status: 503, headers: {}, body: '' };
+        } else answer = { kind: 'response', status: 201, headers: {}, body: '{"callId":1}' };
         this.clock.timers_.set(() => resolve(answer), total - arriveAfter);
       }, arriveAfter);
     });
@@ -68,13 +73,6 @@ export class SimCad {
 
   /** The most of our requests the CAD saw in any rolling window. */
   maxInAnyWindow(): number {
-    let max = 0;
-    let start = 0;
-    const sorted = [...this.arrivals].sort((a, b) => a - b);
-    for (let end = 0; end < sorted.length; end++) {
-      while (sorted[start]! <= sorted[end]! - this.options.windowMs) start++;
-      max = Math.max(max, end - start + 1);
-    }
-    return max;
+    return this.window.maxInAnyWindow(KEY);
   }
 }

@@ -4,7 +4,7 @@
  * the place to the server, which decides everything else.
  */
 
-import { wordsAfterCommand } from '../shared/command-line';
+import { wordsAfterCommand } from '../shared/input/command-line';
 import {
   type CommandsPayload,
   type ConflictPayload,
@@ -13,7 +13,7 @@ import {
   type LocatePayload,
   MAX_REPORT_CHARS,
   type ReportPayload,
-} from '../shared/events';
+} from '../shared/protocol';
 import { readLocation } from './location';
 
 function main(): void {

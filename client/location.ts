@@ -2,7 +2,7 @@
  * Where the player stands, with the names only the game client knows. Read once per call,
  * never polled, so the resource costs nothing per frame.
  */
-import type { ClientLocation } from '../shared/events';
+import type { ClientLocation } from '../shared/protocol';
 
 export function readLocation(): ClientLocation {
   const ped = PlayerPedId();

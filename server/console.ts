@@ -3,7 +3,7 @@
  * with ACE `command.sonoran911`. One fact per line, short ids (the first 8 characters of a
  * call's id; any unique prefix is accepted).
  */
-import type { Scheduler } from '../shared/scheduler';
+import type { Scheduler } from '../shared/delivery/scheduler';
 import type { CallMeta, Dispatch } from './dispatch';
 import { describeProblem } from './dispatch';
 

@@ -4,19 +4,19 @@
  * for staff (a log line carrying the CAD's detail and trace ids).
  */
 import { z } from 'zod';
-import type { DispatchCall } from '../shared/contract';
-import { LocalEvents } from '../shared/events';
-import { stableKey } from '../shared/identity';
-import { formatWait } from '../shared/locale';
-import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/outbox';
-import { type HttpAttempt, type Problem, UNKNOWN_CALL_ID } from '../shared/outcome';
+import type { DispatchCall } from '../shared/call/contract';
+import { stableKey } from '../shared/call/identity';
+import { formatWait } from '../shared/config/locale';
+import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/delivery/outbox';
+import { type HttpAttempt, type Problem, UNKNOWN_CALL_ID } from '../shared/delivery/outcome';
 import {
   DEFAULT_MAX_DEAD_LETTERS,
   type Job,
   Scheduler,
   type SchedulerOptions,
   type Timers,
-} from '../shared/scheduler';
+} from '../shared/delivery/scheduler';
+import { LocalEvents } from '../shared/protocol';
 import type { Logger } from './log';
 import type { Notifier } from './notify';
 import type { World } from './world';

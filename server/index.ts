@@ -4,13 +4,13 @@
  * the operator command; every part lives in its own module.
  */
 import { randomUUID } from 'node:crypto';
-import type { LocationFormats } from '../shared/call';
-import { steadyClock } from '../shared/clock';
-import { loadConfig } from '../shared/config-load';
-import { configSchema, OPERATOR_COMMAND } from '../shared/config-schema';
-import { Cooldowns } from '../shared/cooldown';
-import { type CommandsPayload, Events } from '../shared/events';
-import { defaultMessages, type Messages } from '../shared/locale';
+import type { LocationFormats } from '../shared/call/build';
+import { loadConfig } from '../shared/config/load';
+import { defaultMessages, type Messages } from '../shared/config/locale';
+import { configSchema, OPERATOR_COMMAND } from '../shared/config/schema';
+import { steadyClock } from '../shared/delivery/clock';
+import { Cooldowns } from '../shared/guards/cooldown';
+import { type CommandsPayload, Events } from '../shared/protocol';
 import { createConflictWatch } from './conflicts';
 import { runConsole } from './console';
 import { createDispatch } from './dispatch';

@@ -4,15 +4,20 @@
  * builder, the queue, the hold for the client's street names, and the answer. Callers get
  * a typed answer, never an exception.
  */
-import { type BuildResult, buildCall, type LocationFormats, type Report } from '../shared/call';
-import type { Config } from '../shared/config-schema';
-import type { DispatchCall } from '../shared/contract';
-import type { Cooldowns } from '../shared/cooldown';
-import type { ClientLocation } from '../shared/events';
-import { mapIdentity, stableKey } from '../shared/identity';
-import { formatWait, type MessageKey, type Messages } from '../shared/locale';
-import type { Pause } from '../shared/scheduler';
-import { capLength, cleanText, cleanWords, tooLong } from '../shared/text';
+import {
+  type BuildResult,
+  buildCall,
+  type LocationFormats,
+  type Report,
+} from '../shared/call/build';
+import type { DispatchCall } from '../shared/call/contract';
+import { mapIdentity, stableKey } from '../shared/call/identity';
+import { capLength, cleanText, cleanWords, tooLong } from '../shared/call/text';
+import { formatWait, type MessageKey, type Messages } from '../shared/config/locale';
+import type { Config } from '../shared/config/schema';
+import type { Pause } from '../shared/delivery/scheduler';
+import type { Cooldowns } from '../shared/guards/cooldown';
+import type { ClientLocation } from '../shared/protocol';
 import type { CallMeta, Dispatch, ResultCallback } from './dispatch';
 import type { Locator } from './locate';
 import type { Logger } from './log';

@@ -3,7 +3,7 @@
  * before it returns; the NoSync variants could lose the last calls on a crash, so they are
  * never used here.
  */
-import { type KeyValueStore, KvpSearchBusy } from '../shared/outbox';
+import { type KeyValueStore, KvpSearchBusy } from '../shared/delivery/outbox';
 
 export const resourceKvp: KeyValueStore = {
   get: (key) => GetResourceKvpString(key) ?? null,

@@ -2,9 +2,9 @@
  * The emergency line: the API key and CAD server id calls are sent with (read at start and
  * again by `sonoran911 retry`), and the one answer to "can a call be taken now?".
  */
-import { type LoadedConfig, resolveApiKey, resolveServerId } from '../shared/config-load';
-import type { Config } from '../shared/config-schema';
-import type { Pause } from '../shared/scheduler';
+import { type LoadedConfig, resolveApiKey, resolveServerId } from '../shared/config/load';
+import type { Config } from '../shared/config/schema';
+import type { Pause } from '../shared/delivery/scheduler';
 import type { RefreshedSettings } from './console';
 import type { Logger, Secrets } from './log';
 

@@ -3,9 +3,10 @@
  * (report911 and exports with a playerId). The answer must carry a nonce the server issued
  * to that very player and arrive in time; anything else is ignored.
  */
-import type { ClientLocation } from '../shared/events';
-import { parseLocated } from '../shared/report-schema';
-import type { Timers } from '../shared/scheduler';
+
+import type { Timers } from '../shared/delivery/scheduler';
+import { parseLocated } from '../shared/input/report';
+import type { ClientLocation } from '../shared/protocol';
 
 /**
  * How long a client may take to say where it is, in ms: a call raised for a player is held

@@ -1,5 +1,5 @@
 /** Chat lines to one player, always from the message table. */
-import { format, type MessageKey, type Messages } from '../shared/locale';
+import { format, type MessageKey, type Messages } from '../shared/config/locale';
 
 export type Tone = 'info' | 'ok' | 'error';
 const COLORS: Record<Tone, [number, number, number]> = {

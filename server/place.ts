@@ -3,8 +3,8 @@
  * client's word only when there is nothing else. Street names a client reports name the
  * call's place only when they were read within MAX_NAME_DISTANCE_M of it.
  */
-import type { Position } from '../shared/call';
-import type { ClientLocation } from '../shared/events';
+import type { Position } from '../shared/call/build';
+import type { ClientLocation } from '../shared/protocol';
 
 /** Street names a client reports are used only within this distance of the server's view. */
 export const MAX_NAME_DISTANCE_M = 100;

@@ -3,7 +3,7 @@
  * the file the `postals.resource` manifest names in `postal_file`. A failed load is retried
  * at most every 30 s, so a postal resource that starts after us is picked up.
  */
-import { nearestPostal, type PostalPoint, parsePostals } from '../shared/postal';
+import { nearestPostal, type PostalPoint, parsePostals } from '../shared/call/postal';
 import type { Logger } from './log';
 import type { World } from './world';
 

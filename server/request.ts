@@ -3,9 +3,9 @@
  * what the client said of the place, and who wants the CAD's final answer. A door only
  * translates its input into one of these; the intake decides everything else.
  */
-import type { CallTemplate, Position } from '../shared/call';
-import type { CommandConfig } from '../shared/config-schema';
-import type { ClientLocation } from '../shared/events';
+import type { CallTemplate, Position } from '../shared/call/build';
+import type { CommandConfig } from '../shared/config/schema';
+import type { ClientLocation } from '../shared/protocol';
 import type { ResultCallback } from './dispatch';
 
 export type CallRequest = PlayerReport | ScriptCall;

@@ -4,8 +4,8 @@
  * comes back (body, headers, error messages) is redacted here, before the classifier turns
  * it into reasons and Problems that are logged, stored in KVP and shown in chat.
  */
-import type { DispatchCall } from '../shared/contract';
-import type { HttpAttempt } from '../shared/outcome';
+import type { DispatchCall } from '../shared/call/contract';
+import type { HttpAttempt } from '../shared/delivery/outcome';
 
 export interface TransportOptions {
   baseUrl: string;
@@ -51,7 +51,7 @@ export function createTransport(
         },
         body: JSON.stringify(call),
         signal: controller.signal,
-        // A redirect is classified, never followed (see classify in shared/outcome.ts).
+        // A redirect is classified, never followed (see classify in shared/delivery/outcome.ts).
         redirect: 'manual',
       });
     } catch (err) {

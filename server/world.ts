@@ -2,7 +2,7 @@
  * The server natives the resource reads, behind one interface so the logic can be driven by
  * tests and so every native quirk (string ids, null returns) is handled in one place.
  */
-import type { Position } from '../shared/call';
+import type { Position } from '../shared/call/build';
 
 export interface World {
   resourceName(): string;

@@ -1,6 +1,8 @@
 // Fault injection for the local CAD: scripted (failNext), standing (setOutage) and seeded
 // random faults, applied in that order of precedence.
 
+import { mulberry32 } from '../support/prng';
+
 export type Fault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   /** A redirect (default 302) to `redirect`, with an empty body. */
@@ -62,16 +64,4 @@ export class FaultPlan {
     if (r < this.random.rate5xx + this.random.rateReset) return 'reset';
     return null;
   }
-}
-
-/** Small deterministic PRNG so a seed replays the same fault sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -54,9 +54,9 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RollingWindow } from '../support/rolling-window';
 import { type Fault, FaultPlan, isBodyFault, type RandomFaults } from './faults';
 import { type DispatchCallBody, validateDispatchCall } from './schema';
-import { RollingWindow } from './window';
 
 export type { Fault, RandomFaults } from './faults';
 export type { DispatchCallBody } from './schema';

@@ -5,17 +5,17 @@
  * verdict comes later through the optional callback and the local events. A runaway script
  * is held to a per-resource rate.
  */
-import type { CallTemplate } from '../../shared/call';
-import type { CommandConfig, Config } from '../../shared/config-schema';
+import type { CallTemplate } from '../../shared/call/build';
+import { cleanText } from '../../shared/call/text';
+import type { CommandConfig, Config } from '../../shared/config/schema';
+import type { SchedulerStatus } from '../../shared/delivery/scheduler';
+import { FloodGuard } from '../../shared/guards/flood';
 import {
   createCallInputSchema,
   describe,
   parseExportInput,
   playerIdSchema,
-} from '../../shared/export-schema';
-import { FloodGuard } from '../../shared/flood';
-import type { SchedulerStatus } from '../../shared/scheduler';
-import { cleanText } from '../../shared/text';
+} from '../../shared/input/exports';
 import type { Dispatch, ResultCallback } from '../dispatch';
 import type { Intake } from '../intake';
 import type { Caller } from '../invoker';

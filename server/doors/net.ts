@@ -3,10 +3,11 @@
  * typed by a player whose client does not have it. Each turns its input into one call
  * request for the intake; the rest of this file is the flood guard every client event shares.
  */
-import { wordsAfterCommand } from '../../shared/command-line';
-import type { CommandConfig } from '../../shared/config-schema';
-import { FloodGuard } from '../../shared/flood';
-import { parseReport } from '../../shared/report-schema';
+
+import type { CommandConfig } from '../../shared/config/schema';
+import { FloodGuard } from '../../shared/guards/flood';
+import { wordsAfterCommand } from '../../shared/input/command-line';
+import { parseReport } from '../../shared/input/report';
 import type { Intake } from '../intake';
 import type { Locator } from '../locate';
 import type { Notifier } from '../notify';

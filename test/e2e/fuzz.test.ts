@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mulberry32 as prng } from '../../sandbox/cad/faults';
+import { mulberry32 as prng } from '../../sandbox/support/prng';
 import { mutate, randomValue, validReport } from '../support/garbage';
 import { bankRobber, RESOURCE, type Rig, startRig } from './rig';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCall, type Report } from '../../shared/call';
-import { commandSchema } from '../../shared/config-schema';
+import { buildCall, type Report } from '../../shared/call/build';
+import { commandSchema } from '../../shared/config/schema';
 
 const formats = {
   addressFormat: '{street}, {zone}',

@@ -3,8 +3,8 @@
  * and the wait estimate players are told, whose cost must not grow with the queue.
  */
 import { describe, expect, it } from 'vitest';
-import { Cooldowns } from '../../shared/cooldown';
-import { RollingLimiter } from '../../shared/limiter';
+import { RollingLimiter } from '../../shared/delivery/limiter';
+import { Cooldowns } from '../../shared/guards/cooldown';
 
 const W = 60_000;
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createConflictWatch } from '../../server/conflicts';
-import { loadConfig } from '../../shared/config-load';
+import { loadConfig } from '../../shared/config/load';
 
 const load = (file: unknown) => loadConfig({ fileText: JSON.stringify(file), convar: () => '' });
 

@@ -1,7 +1,7 @@
 // config.json `api` and its convars: what cannot reach the CAD as written is trimmed or
 // refused at start, by name, without echoing a secret.
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/config-load';
+import { loadConfig } from '../../shared/config/load';
 
 const load = (file: unknown, convars: Record<string, string> = {}) =>
   loadConfig({ fileText: JSON.stringify(file), convar: (n) => convars[n] ?? '' });

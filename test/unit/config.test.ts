@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/config-load';
+import { loadConfig } from '../../shared/config/load';
 
 const noConvars = () => '';
 const load = (file: unknown, convars: Record<string, string> = {}) =>

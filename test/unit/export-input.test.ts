@@ -1,13 +1,13 @@
 // What other resources send to the exports, as FXServer's msgpack delivers it: Lua vectors
 // as extension objects, empty tables as [], tables with holes as objects, ids as strings.
 import { describe, expect, it } from 'vitest';
-import { wordsAfterCommand } from '../../shared/command-line';
+import { wordsAfterCommand } from '../../shared/input/command-line';
 import {
   createCallInputSchema,
   luaVector,
   parseExportInput,
   playerIdSchema,
-} from '../../shared/export-schema';
+} from '../../shared/input/exports';
 
 /** A Lua vectorN as the JS runtime receives it: ext type 18 + N, float32 little-endian. */
 const vector = (...n: number[]) => {

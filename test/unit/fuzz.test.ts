@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { mulberry32 } from '../../sandbox/cad/faults';
-import { loadConfig } from '../../shared/config-load';
-import { createCallInputSchema, parseExportInput } from '../../shared/export-schema';
-import { MemoryStore, Outbox } from '../../shared/outbox';
-import { parseLocated, parseReport } from '../../shared/report-schema';
+import { mulberry32 } from '../../sandbox/support/prng';
+import { loadConfig } from '../../shared/config/load';
+import { MemoryStore, Outbox } from '../../shared/delivery/outbox';
+import { createCallInputSchema, parseExportInput } from '../../shared/input/exports';
+import { parseLocated, parseReport } from '../../shared/input/report';
 import { mutate, randomJson, randomValue } from '../support/garbage';
 
 const ROUNDS = 10_000;

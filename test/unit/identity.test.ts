@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapIdentity, stableKey } from '../../shared/identity';
+import { mapIdentity, stableKey } from '../../shared/call/identity';
 
 const base = {
   identifierOrder: ['license', 'discord', 'fivem', 'steam'],

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../sandbox/support/clock';
 import { createIntake } from '../../server/intake';
 import { createLocator } from '../../server/locate';
 import type { World } from '../../server/world';
-import { configSchema } from '../../shared/config-schema';
-import type { DispatchCall } from '../../shared/contract';
-import { Cooldowns } from '../../shared/cooldown';
-import { defaultMessages } from '../../shared/locale';
-import type { Pause } from '../../shared/scheduler';
-import { FakeClock } from '../support/clock';
+import type { DispatchCall } from '../../shared/call/contract';
+import { defaultMessages } from '../../shared/config/locale';
+import { configSchema } from '../../shared/config/schema';
+import type { Pause } from '../../shared/delivery/scheduler';
+import { Cooldowns } from '../../shared/guards/cooldown';
 
 const config = configSchema.parse({});
 const [command] = config.commands;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RollingLimiter } from '../../shared/limiter';
+import { RollingLimiter } from '../../shared/delivery/limiter';
 
 const W = 60_000;
 const make = (requests = 3, marginMs = 500) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../sandbox/support/clock';
 import { createLocator } from '../../server/locate';
-import { FakeClock } from '../support/clock';
 
 const location = {
   x: 1,

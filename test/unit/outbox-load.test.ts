@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MemoryStore, Outbox } from '../../shared/outbox';
+import { MemoryStore, Outbox } from '../../shared/delivery/outbox';
 
 const record = (id: string, seq = 0) =>
   JSON.stringify({

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classify, type HttpAttempt, parseReset, parseRetryAfter } from '../../shared/outcome';
+import {
+  classify,
+  type HttpAttempt,
+  parseReset,
+  parseRetryAfter,
+} from '../../shared/delivery/outcome';
 
 const now = Date.parse('2026-11-30T12:00:00Z');
 const ctx = { now, windowMs: 60_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestPostal, parsePostals } from '../../shared/postal';
+import { nearestPostal, parsePostals } from '../../shared/call/postal';
 
 describe('postals', () => {
   const file = JSON.stringify([

@@ -2,7 +2,7 @@
 // no redirect target's credentials.
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Secrets } from '../../server/log';
-import { classify, describeLocation, type HttpAttempt } from '../../shared/outcome';
+import { classify, describeLocation, type HttpAttempt } from '../../shared/delivery/outcome';
 
 const ctx = { now: Date.parse('2026-11-30T12:00:00Z'), windowMs: 60_000 };
 const res = (status: number, body: unknown, headers: Record<string, string> = {}): HttpAttempt => ({

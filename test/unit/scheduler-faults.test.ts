@@ -5,17 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { steadyClock } from '../../shared/clock';
-import type { DispatchCall } from '../../shared/contract';
-import { MemoryStore, Outbox } from '../../shared/outbox';
-import type { HttpAttempt } from '../../shared/outcome';
+import { FakeClock } from '../../sandbox/support/clock';
+import type { DispatchCall } from '../../shared/call/contract';
+import { steadyClock } from '../../shared/delivery/clock';
+import { MemoryStore, Outbox } from '../../shared/delivery/outbox';
+import type { HttpAttempt } from '../../shared/delivery/outcome';
 import {
   type DeadLetter,
   type Job,
   Scheduler,
   type SchedulerOptions,
-} from '../../shared/scheduler';
-import { FakeClock } from '../support/clock';
+} from '../../shared/delivery/scheduler';
 
 const W = 60_000;
 const HOUR = 3_600_000;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { DispatchCall } from '../../shared/contract';
-import { MemoryStore, Outbox } from '../../shared/outbox';
-import type { HttpAttempt } from '../../shared/outcome';
-import { Scheduler, type SchedulerOptions } from '../../shared/scheduler';
-import { FakeClock } from '../support/clock';
+import { FakeClock } from '../../sandbox/support/clock';
+import type { DispatchCall } from '../../shared/call/contract';
+import { MemoryStore, Outbox } from '../../shared/delivery/outbox';
+import type { HttpAttempt } from '../../shared/delivery/outcome';
+import { Scheduler, type SchedulerOptions } from '../../shared/delivery/scheduler';
 
 const W = 60_000;
 const call = (priority = 1, title = 'x'): DispatchCall => ({

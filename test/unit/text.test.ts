@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderTemplate } from '../../shared/template';
-import { cleanText } from '../../shared/text';
+import { renderTemplate } from '../../shared/call/template';
+import { cleanText } from '../../shared/call/text';
 
 describe('cleanText', () => {
   it('removes control, invisible and bidi characters and chat colour codes', () => {

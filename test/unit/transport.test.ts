@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalCad, startLocalCad } from '../../sandbox/cad/index';
 import { Secrets } from '../../server/log';
 import { createTransport } from '../../server/transport';
-import type { DispatchCall } from '../../shared/contract';
-import { classify } from '../../shared/outcome';
+import type { DispatchCall } from '../../shared/call/contract';
+import { classify } from '../../shared/delivery/outcome';
 
 const KEY = 'unit-key-0123456789abcdef';
 const call: DispatchCall = {

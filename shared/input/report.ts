@@ -4,8 +4,8 @@
  * fresh object, so nothing from the payload's prototype survives.
  */
 import { z } from 'zod';
-import { MAX_REPORT_CHARS, type ReportPayload } from './events';
-import { cleanText } from './text';
+import { cleanText } from '../call/text';
+import { MAX_REPORT_CHARS, type ReportPayload } from '../protocol';
 
 const finite = z.number().finite();
 /** Longest street, crossing or zone name kept; the game's longest are about 30. */

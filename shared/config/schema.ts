@@ -10,7 +10,7 @@ import {
   originSchema,
   prioritySchema,
   statusSchema,
-} from './contract';
+} from '../call/contract';
 import { defaultMessages, type MessageKey } from './locale';
 
 const text = (what: string) => z.string({ error: `expected ${what}` });

@@ -4,7 +4,6 @@
  * nothing the CAD would refuse is ever queued.
  */
 import { z } from 'zod';
-import { formatPath } from './config-load';
 import {
   accountSchema,
   communityUserIdSchema,
@@ -12,7 +11,8 @@ import {
   originSchema,
   prioritySchema,
   statusSchema,
-} from './contract';
+} from '../call/contract';
+import { formatPath } from '../config/load';
 
 const finite = z
   .number({ error: 'expected a number' })

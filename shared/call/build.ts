@@ -3,7 +3,7 @@
  * the words, the place and the caller -> the body the CAD receives. Pure: every value that
  * comes from the world (position, names, postal, caller) is passed in.
  */
-import type { CommandConfig } from './config-schema';
+import type { CommandConfig } from '../config/schema';
 import { type DispatchCall, dispatchCallSchema } from './contract';
 import { type LocationNames, renderTemplate } from './template';
 

@@ -11,7 +11,7 @@
  * a handful of lane heads, and a new call's place is a binary search per lane. Neither grows
  * with the queue.
  */
-import type { DispatchCall } from './contract';
+import type { DispatchCall } from '../call/contract';
 import { type Bucket, type Entry, Heap, Lane } from './lanes';
 import { type LimiterOptions, RollingLimiter } from './limiter';
 import { classify, type HttpAttempt, type Outcome, type Problem } from './outcome';

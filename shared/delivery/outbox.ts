@@ -5,7 +5,7 @@
  * another key and reported, so a bad record can never stop the resource from starting.
  */
 import { z } from 'zod';
-import { dispatchCallSchema } from './contract';
+import { dispatchCallSchema } from '../call/contract';
 import type { BudgetState, DeadLetter, Job, Journal } from './scheduler';
 
 /** The store could not list keys right now (no KVP search handle free); try again later. */

@@ -1,5 +1,5 @@
 /**
- * A fake clock with timers, so scheduler tests and the benchmark run in simulated time with
+ * A fake clock with timers, so the unit tests and the benchmark run in simulated time with
  * no sleeping. Timers fire in time order; promise callbacks run between them.
  */
 export class FakeClock {

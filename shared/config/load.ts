@@ -5,8 +5,8 @@
  * a suggestion, so one typo does not take the emergency line down.
  */
 import type { z } from 'zod';
-import { type Config, commandSchema, configSchema } from './config-schema';
 import { defaultMessages } from './locale';
+import { type Config, commandSchema, configSchema } from './schema';
 
 export interface ConfigSources {
   /** config.json as text, or null when the file is missing. */
@@ -180,7 +180,7 @@ export function apiKeyProblem(key: string): string | null {
   return `contains ${what} (character ${at + 1} of ${chars.length})`;
 }
 
-/** The highest CAD server id api.serverId accepts (config-schema.ts). */
+/** The highest CAD server id api.serverId accepts (config/schema.ts). */
 const MAX_SERVER_ID = 1_000_000;
 
 /**

@@ -1,0 +1,14 @@
+// The one seeded random generator of the developer tooling: the CAD stand-in's random faults,
+// the benchmark's simulated CAD and the fuzz tests all draw from it, so a seed replays a run.
+
+/** Small deterministic PRNG (mulberry32): the same seed gives the same sequence. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
