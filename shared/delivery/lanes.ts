@@ -3,7 +3,7 @@
  * and a binary heap. Adding a call or finding the next one costs a binary search or a heap
  * step, never a scan of the queue.
  */
-import type { Job } from './scheduler';
+import type { Job } from './job';
 
 /** A waiting or in-flight call and where it stands. */
 export interface Entry<M> {

@@ -6,6 +6,10 @@
  * window the CAD will look back over when it arrives. Time is passed in; nothing here reads
  * a clock.
  */
+/**
+ * A lane's budget: one CAD endpoint's own allowance, counted in its own rolling log (today one
+ * lane, creating calls: 20 per rolling 60 s by default).
+ */
 export interface LimiterOptions {
   /** Requests allowed per window. @default 20 */
   requests: number;
@@ -15,18 +19,53 @@ export interface LimiterOptions {
   marginMs: number;
 }
 
+/**
+ * Where a budget's rolling log lives: the release times (response + margin) of answered
+ * requests. In memory by default; kept behind this interface so a budget several servers
+ * share can live elsewhere (Redis, say) without the limiter changing.
+ */
+export interface ReleaseStore {
+  /** Release times still inside the window that ends at `now`, oldest first. */
+  snapshot(now: number, windowMs: number): readonly number[];
+  /** One more release time, in any order. */
+  insert(release: number): void;
+  /** Release times saved by an earlier run, in any order. */
+  restore(releases: readonly number[]): void;
+}
+
+/** A `ReleaseStore` in memory: a sorted list, pruned whenever it is read. */
+export class MemoryReleaseStore implements ReleaseStore {
+  private released: number[] = [];
+
+  snapshot(now: number, windowMs: number): readonly number[] {
+    let drop = 0;
+    while (drop < this.released.length && this.released[drop]! + windowMs <= now) drop++;
+    if (drop > 0) this.released = this.released.slice(drop);
+    return this.released;
+  }
+
+  insert(release: number): void {
+    insertSorted(this.released, release);
+  }
+
+  restore(releases: readonly number[]): void {
+    for (const r of releases) insertSorted(this.released, r);
+  }
+}
+
 export class RollingLimiter {
   /** Requests sent and not answered yet: their arrival time at the CAD is unknown. */
   private readonly inFlight = new Map<string, number>();
-  /** Release times (response + margin) still inside some window, oldest first. */
-  private released: number[] = [];
 
-  constructor(private readonly options: LimiterOptions) {}
+  constructor(
+    private readonly options: LimiterOptions,
+    /** The rolling log of answered requests. @default in memory */
+    private readonly store: ReleaseStore = new MemoryReleaseStore(),
+  ) {}
 
   /** Slots that count against a request starting now. */
   used(now: number): number {
-    this.prune(now);
-    return this.inFlight.size + this.released.length;
+    return this.inFlight.size + this.released(now).length;
   }
 
   canSend(now: number): boolean {
@@ -40,7 +79,7 @@ export class RollingLimiter {
   /** The response (or timeout) for `id` arrived at `now`. */
   end(id: string, now: number): void {
     if (!this.inFlight.delete(id)) return;
-    this.insert(now + this.options.marginMs);
+    this.store.insert(now + this.options.marginMs);
   }
 
   inFlightCount(): number {
@@ -55,7 +94,7 @@ export class RollingLimiter {
     const used = this.used(now);
     if (used < this.options.requests) return now;
     const need = used - this.options.requests + 1;
-    const release = this.released[need - 1];
+    const release = this.released(now)[need - 1];
     return release === undefined ? null : release + this.options.windowMs;
   }
 
@@ -67,11 +106,11 @@ export class RollingLimiter {
    */
   estimateStartMs(k: number, now: number, latencyMs: number): number {
     const { requests, windowMs, marginMs } = this.options;
-    this.prune(now);
     const hold = latencyMs + marginMs;
-    const releases = [...this.released, ...[...this.inFlight.values()].map(() => now + hold)].sort(
-      (a, b) => a - b,
-    );
+    const releases = [
+      ...this.released(now),
+      ...[...this.inFlight.values()].map(() => now + hold),
+    ].sort((a, b) => a - b);
     // Played out one request at a time only until the repeating pattern has set in.
     const last = Math.min(k, releases.length + 2 * requests);
     const starts: number[] = [];
@@ -98,11 +137,11 @@ export class RollingLimiter {
    * then cannot make its slot look free too early.
    */
   snapshot(now: number, maxRequestMs: number): number[] {
-    this.prune(now);
+    const released = this.released(now);
     const open = [...this.inFlight.values()].map(
       (start) => start + maxRequestMs + this.options.marginMs,
     );
-    return [...this.released, ...open].sort((a, b) => a - b);
+    return [...released, ...open].sort((a, b) => a - b);
   }
 
   /**
@@ -112,21 +151,14 @@ export class RollingLimiter {
    * at most one window instead of the size of the clock step.
    */
   restore(releases: readonly number[], now: number, maxAheadMs = Number.POSITIVE_INFINITY): void {
-    for (const r of releases) if (Number.isFinite(r)) this.insert(Math.min(r, now + maxAheadMs));
-    this.prune(now);
+    this.store.restore(
+      releases.filter((r) => Number.isFinite(r)).map((r) => Math.min(r, now + maxAheadMs)),
+    );
   }
 
-  private insert(release: number): void {
-    let i = this.released.length;
-    while (i > 0 && this.released[i - 1]! > release) i--;
-    this.released.splice(i, 0, release);
-  }
-
-  private prune(now: number): void {
-    let drop = 0;
-    while (drop < this.released.length && this.released[drop]! + this.options.windowMs <= now)
-      drop++;
-    if (drop > 0) this.released = this.released.slice(drop);
+  /** Releases still inside the window that ends at `now`, oldest first. */
+  private released(now: number): readonly number[] {
+    return this.store.snapshot(now, this.options.windowMs);
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { dispatchCallSchema } from '../call/contract';
-import type { BudgetState, DeadLetter, Job, Journal } from './scheduler';
+import type { DeadLetter, Job } from './job';
+import type { BudgetState, Journal } from './journal';
 
 /** The store could not list keys right now (no KVP search handle free); try again later. */
 export class KvpSearchBusy extends Error {

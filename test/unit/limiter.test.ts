@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RollingLimiter } from '../../shared/delivery/limiter';
+import { MemoryReleaseStore, RollingLimiter } from '../../shared/delivery/limiter';
 
 const W = 60_000;
 const make = (requests = 3, marginMs = 500) =>
@@ -65,5 +65,20 @@ describe('RollingLimiter', () => {
     expect(again.canSend(600 + W)).toBe(true);
     again.begin('c', 600 + W);
     expect(again.nextFreeAt(600 + W)).toBe(15_700 + W);
+  });
+
+  it('keeps its rolling log in the store it is given, so two limiters can share one budget', () => {
+    const store = new MemoryReleaseStore();
+    const a = new RollingLimiter({ requests: 2, windowMs: W, marginMs: 500 }, store);
+    const b = new RollingLimiter({ requests: 2, windowMs: W, marginMs: 500 }, store);
+    a.begin('x', 0);
+    a.end('x', 100);
+    b.begin('y', 0);
+    b.end('y', 200);
+    expect(store.snapshot(1_000, W)).toEqual([600, 700]);
+    expect(a.canSend(1_000)).toBe(false);
+    expect(b.nextFreeAt(1_000)).toBe(600 + W);
+    // Released times leave the store once the window has passed them.
+    expect(store.snapshot(700 + W, W)).toEqual([]);
   });
 });

@@ -153,7 +153,7 @@ describe('one call the CAD always fails', () => {
     expect(r.s.status()).toMatchObject({ queued: 1, stalled: 1 });
     // The oldest-first index holds the stalled call; the 5,000 sent ones are gone from it
     // (they used to stay there, with their bodies, for as long as the failing call lived).
-    const index = (r.s as unknown as { oldest: { size: number } }).oldest;
+    const index = (r.s as unknown as { queue: { oldestHeap: { size: number } } }).queue.oldestHeap;
     expect(index.size).toBeLessThan(500);
   });
 
