@@ -29,6 +29,22 @@ const resourcePath = text('a file path inside this resource, like "postals.json"
 /** The operator command this resource registers; no chat command may take its name. */
 export const OPERATOR_COMMAND = 'sonoran911';
 
+/**
+ * What every call template holds, a command's and the export defaults' alike: one schema,
+ * so the two can never drift apart. Only the defaults (and how a code is described) differ.
+ */
+const templateFields = (defaults: { code: string; codeLabel: string; priority: number }) => ({
+  code: text(defaults.codeLabel).max(32).default(defaults.code),
+  priority: prioritySchema.default(defaults.priority),
+  origin: originSchema.default(0),
+  status: statusSchema.default(1),
+  /** Attach the caller's own community user id so the call shows who called. */
+  attachCaller: z.boolean({ error: 'expected true or false' }).default(true),
+  communityUserIds: z.array(communityUserIdSchema).max(50).default([]),
+  accounts: z.array(accountSchema).max(50).default([]),
+  deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
+});
+
 export const commandSchema = z
   .strictObject({
     /** Chat command without the slash. */
@@ -44,17 +60,9 @@ export const commandSchema = z
     /** Chat suggestion shown next to the command. */
     help: text('help text').max(120).default('Call emergency services'),
     title: text('a call title').min(1).max(100).default('911 Call'),
-    code: text('a call code like "911"').max(32).default('911'),
-    priority: prioritySchema.default(1),
-    origin: originSchema.default(0),
-    status: statusSchema.default(1),
+    ...templateFields({ code: '911', codeLabel: 'a call code like "911"', priority: 1 }),
     /** Seconds a player waits between two accepted calls with this command. */
     cooldownSeconds: wholeNumber('seconds', 0, 86_400).default(60),
-    /** Attach the caller's own community user id so the call shows who called. */
-    attachCaller: z.boolean({ error: 'expected true or false' }).default(true),
-    communityUserIds: z.array(communityUserIdSchema).max(50).default([]),
-    accounts: z.array(accountSchema).max(50).default([]),
-    deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
     /** ACE a player needs, e.g. "sonoran911.call"; null lets everyone use the command. */
     ace: text('an ACE name or null').min(1).max(64).nullable().default(null),
     /** The CAD sees "Anonymous" and no caller id; the server log still names the caller. */
@@ -196,17 +204,7 @@ export const configSchema = z.strictObject({
     }),
   /** Defaults for calls other resources raise with the createDispatchCall export. */
   exportDefaults: z
-    .strictObject({
-      code: text('a call code').max(32).default('ALERT'),
-      priority: prioritySchema.default(2),
-      origin: originSchema.default(0),
-      status: statusSchema.default(1),
-      /** Attach the player's communityUserId when the call names a playerId. */
-      attachCaller: z.boolean({ error: 'expected true or false' }).default(true),
-      communityUserIds: z.array(communityUserIdSchema).max(50).default([]),
-      accounts: z.array(accountSchema).max(50).default([]),
-      deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
-    })
+    .strictObject(templateFields({ code: 'ALERT', codeLabel: 'a call code', priority: 2 }))
     .prefault({}),
   /** Resources allowed to call the exports; null lets every resource. */
   exportAllowList: z.array(text('a resource name').min(1).max(64)).nullable().default(null),
