@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { schedulerOptions } from '../sandbox/support/fixtures';
 import { buildCall, type Report } from '../shared/call/build';
 import type { DispatchCall } from '../shared/call/contract';
 import { commandSchema } from '../shared/config/schema';
@@ -20,16 +21,11 @@ const ENQUEUE_GROWTH = 4;
 /** 5,000 calls at once must not hold the event loop long enough to time out CAD answers. */
 const BURST_GOAL_MS = 500;
 const WINDOW = 60_000;
-const options: SchedulerOptions = {
+const options: SchedulerOptions = schedulerOptions({
   requests: LIMIT,
   windowMs: WINDOW,
-  marginMs: 500,
-  backoffBaseMs: 2_000,
-  backoffMaxMs: 300_000,
   maxQueue: 10_000,
-  agingMs: 120_000,
-  maxRequestMs: 15_000,
-};
+});
 
 const command = commandSchema.parse({ name: '911' });
 const report = (i: number): Report => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../sandbox/support/clock';
+import { dispatchCall, schedulerOptions } from '../../sandbox/support/fixtures';
 import { runConsole } from '../../server/console';
 import { type CallMeta, type CallResult, createDispatch } from '../../server/dispatch';
 import type { World } from '../../server/world';
@@ -9,19 +10,8 @@ import { MemoryStore } from '../../shared/delivery/outbox';
 import type { HttpAttempt } from '../../shared/delivery/outcome';
 
 const USAGE = 'usage: sonoran911 status | queue [page] | dead [page] | retry <id|all> | drop <id>';
-const call = (title: string): DispatchCall => ({
-  origin: 0,
-  status: 1,
-  priority: 1,
-  block: '',
-  address: 'Alta St',
-  postal: '8055',
-  title,
-  code: '911',
-  description: '',
-  notes: [],
-  communityUserIds: ['dispatch'],
-});
+const call = (title: string): DispatchCall =>
+  dispatchCall({ title, address: 'Alta St', postal: '8055', communityUserIds: ['dispatch'] });
 const meta = (callerName: string): CallMeta => ({
   player: 3,
   playerKey: 'license:abc',
@@ -67,16 +57,7 @@ function rig(answer: (n: number) => HttpAttempt) {
       timers: clock.timers_,
       random: () => 0.5,
     },
-    {
-      requests: 50,
-      windowMs: 60_000,
-      marginMs: 500,
-      backoffBaseMs: 2_000,
-      backoffMaxMs: 300_000,
-      maxQueue: 500,
-      agingMs: 120_000,
-      maxRequestMs: 15_000,
-    },
+    schedulerOptions({ requests: 50 }),
   );
   let refreshed = 0;
   const run = (...args: string[]) =>

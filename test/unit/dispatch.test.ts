@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../sandbox/support/clock';
+import { dispatchCall, schedulerOptions } from '../../sandbox/support/fixtures';
 import { type CallMeta, type CallResult, createDispatch, DROPPED } from '../../server/dispatch';
 import type { World } from '../../server/world';
 import type { DispatchCall } from '../../shared/call/contract';
@@ -7,19 +8,14 @@ import { defaultMessages, formatWait } from '../../shared/config/locale';
 import { KvpSearchBusy, MemoryStore } from '../../shared/delivery/outbox';
 import type { HttpAttempt } from '../../shared/delivery/outcome';
 
-const call = (title = '911 Call'): DispatchCall => ({
-  origin: 0,
-  status: 1,
-  priority: 1,
-  block: '',
-  address: 'Alta St, Downtown',
-  postal: '8055',
-  title,
-  code: '911',
-  description: 'shots fired',
-  notes: [],
-  communityUserIds: ['dispatch'],
-});
+const call = (title = '911 Call'): DispatchCall =>
+  dispatchCall({
+    title,
+    address: 'Alta St, Downtown',
+    postal: '8055',
+    description: 'shots fired',
+    communityUserIds: ['dispatch'],
+  });
 const jo: CallMeta = {
   player: 3,
   playerKey: 'license:abc',
@@ -102,16 +98,7 @@ function rig(answer: (c: DispatchCall, n: number) => HttpAttempt, opts: RigOptio
       timers: clock.timers_,
       random: () => 0.5,
     },
-    {
-      requests: 20,
-      windowMs: 60_000,
-      marginMs: 500,
-      backoffBaseMs: 2_000,
-      backoffMaxMs: 300_000,
-      maxQueue: 500,
-      agingMs: 120_000,
-      maxRequestMs: 15_000,
-    },
+    schedulerOptions(),
   );
   const results: CallResult[] = [];
   const add = (id: string, title?: string, meta: CallMeta = jo, holdMs = 0) =>

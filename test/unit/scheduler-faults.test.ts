@@ -3,9 +3,11 @@
  * queue.maxLength, a big queue, and thousands of dead letters. Every test runs on the fake
  * clock and asserts what a player or an operator would notice.
  */
+
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FakeClock } from '../../sandbox/support/clock';
+import { dispatchCall, schedulerOptions } from '../../sandbox/support/fixtures';
 import type { DispatchCall } from '../../shared/call/contract';
 import { steadyClock } from '../../shared/delivery/clock';
 import { MemoryStore, Outbox } from '../../shared/delivery/outbox';
@@ -19,19 +21,7 @@ import {
 
 const W = 60_000;
 const HOUR = 3_600_000;
-const call = (priority = 1, title = 'x'): DispatchCall => ({
-  origin: 0,
-  status: 1,
-  priority,
-  block: '',
-  address: '',
-  postal: '',
-  title,
-  code: '911',
-  description: '',
-  notes: [],
-  communityUserIds: ['u'],
-});
+const call = (priority = 1, title = 'x'): DispatchCall => dispatchCall({ priority, title });
 const ok: HttpAttempt = { kind: 'response', status: 201, headers: {}, body: '{"callId":1}' };
 const fail500: HttpAttempt = { kind: 'response', status: 500, headers: {}, body: '' };
 const reset: HttpAttempt = { kind: 'network', message: 'ECONNRESET' };
@@ -83,17 +73,7 @@ function rig(respond: (c: DispatchCall) => HttpAttempt, opts: RigOptions = {}) {
       onUnauthorized: () => {},
       onDeadExpired: (letters) => expired.push(letters.length),
     },
-    {
-      requests: 20,
-      windowMs: W,
-      marginMs: 500,
-      backoffBaseMs: 2_000,
-      backoffMaxMs: 300_000,
-      maxQueue: 500,
-      agingMs: 120_000,
-      maxRequestMs: 15_000,
-      ...opts.options,
-    },
+    schedulerOptions({ windowMs: W, ...opts.options }),
   );
   const add = (id: string, c: DispatchCall, holdMs = 0) => {
     const result = s.enqueue(id, c, null, holdMs);

@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FakeClock } from '../../sandbox/support/clock';
+import { dispatchCall, schedulerOptions } from '../../sandbox/support/fixtures';
 import type { DispatchCall } from '../../shared/call/contract';
 import { MemoryStore, Outbox } from '../../shared/delivery/outbox';
 import type { HttpAttempt } from '../../shared/delivery/outcome';
 import { Scheduler, type SchedulerOptions } from '../../shared/delivery/scheduler';
 
 const W = 60_000;
-const call = (priority = 1, title = 'x'): DispatchCall => ({
-  origin: 0,
-  status: 1,
-  priority,
-  block: '',
-  address: '',
-  postal: '',
-  title,
-  code: '911',
-  description: '',
-  notes: [],
-  communityUserIds: ['u'],
-});
+const call = (priority = 1, title = 'x'): DispatchCall => dispatchCall({ priority, title });
 const ok = (callId: number): HttpAttempt => ({
   kind: 'response',
   status: 201,
@@ -72,17 +61,7 @@ function rig(respond: (c: DispatchCall, n: number) => HttpAttempt, opts: RigOpti
         if (first) unauthorized++;
       },
     },
-    {
-      requests: opts.requests ?? 20,
-      windowMs: W,
-      marginMs: 500,
-      backoffBaseMs: 2_000,
-      backoffMaxMs: 300_000,
-      maxQueue: 500,
-      agingMs: 120_000,
-      maxRequestMs: 15_000,
-      ...opts.options,
-    },
+    schedulerOptions({ requests: opts.requests ?? 20, windowMs: W, ...opts.options }),
   );
   const maxInWindow = () =>
     Math.max(0, ...arrivals.map((t) => arrivals.filter((u) => u > t - W && u <= t).length));
