@@ -235,7 +235,7 @@ export class Bridge {
   private exportFunction(scope: Player | null, resource: string, name: string, owner: Owner) {
     const target = this.k.runtimeOf(scope, resource);
     const definition = target?.exported.get(name);
-    if (!target || !definition) return undefined;
+    if (!target || !definition) return this.exportByEvent(scope, resource, name, owner);
     let cache = this.exportCache.get(owner);
     if (!cache) {
       cache = new Map();
@@ -249,6 +249,28 @@ export class Bridge {
     const call = this.withInvoker(target.resource, () => this.holder(ref, owner, false)) as Fn;
     cache.set(key, { target, definition, call });
     return call;
+  }
+
+  /**
+   * main.js resolves `exports[res][name]` by emitting the local event
+   * `__cfx_export_<res>_<name>` (txAdmin → monitor) with a setCB callback: any runtime of
+   * that side may answer it, which is how a resource that `provide`s another name serves
+   * that name's exports (the event name is not resolved with provides). Emitted by the
+   * caller, so setCB's argument arrives as a reference in the caller's realm. Not cached:
+   * main.js caches it until that exact resource name stops.
+   */
+  private exportByEvent(scope: Player | null, resource: string, name: string, owner: Owner) {
+    const event = `__cfx_export_${resource === 'txAdmin' ? 'monitor' : resource}_${name}`;
+    const contexts = scope ? this.k.clientContexts(scope) : this.k.serverContexts();
+    if (!contexts.some((c) => c.hasHandlers(event))) return undefined;
+    let found: Fn | undefined;
+    const setCB = (fn: unknown) => {
+      if (typeof fn === 'function') found = fn as Fn;
+    };
+    const from = isHost(owner) ? null : owner;
+    if (scope) this.k.events.emitClientLocal(scope, event, [setCB], from);
+    else this.k.events.emitServerLocal(event, [setCB], from);
+    return found;
   }
 
   private refOfExport(target: ScriptContext, name: string, definition: unknown): string {

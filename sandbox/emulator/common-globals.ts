@@ -77,7 +77,7 @@ export function commonGlobals(ctx: ScriptContext): Globals {
     exports: k.bridge.exportsGlobal(ctx),
     GetCurrentResourceName: () => ctx.resource,
     GetInvokingResource: () => k.invokingResource(ctx),
-    GetResourceState: (res: unknown) => k.resourceState(String(res)),
+    GetResourceState: (res: unknown) => k.scriptResourceState(String(res)),
     GetResourceMetadata: (res: unknown, key: unknown, index: unknown) =>
       k.resourceMetadata(String(res), String(key))[Number(index) || 0] ?? null,
     GetNumResourceMetadata: (res: unknown, key: unknown) =>

@@ -21,6 +21,7 @@
  *       with their handlers, commands, exports and timers. KVP survives.
  *   fx.restartResource(name): boolean
  *   fx.resourceState(name)            'missing' | 'stopped' | 'starting' | 'started' | 'stopping'
+ *       by the exact name (scripts' GetResourceState also resolves `provide`; see Semantics)
  *   fx.kvp(resource): Map<string, string>   the live store, to inspect or corrupt
  *   fx.holdKvpHandles(n): () => void  takes n of the 64 KVP search handles all resources share
  *   fx.registeredCommands(player?)    GetRegisteredCommands() of the server or a player's client
@@ -29,6 +30,12 @@
  *       ids from 1, never reused; fires playerJoining (source = id), starts client runtimes,
  *       then onClientResourceStart/onResourceStart for each started resource on that client.
  *   fx.player(id): Player | undefined;  fx.players(): Player[] (connected)
+ *   fx.playerState(playerId, key): unknown   a key of the server's `player:<id>` state bag,
+ *       decoded (a copy); undefined when unset or the player has no bag
+ *   fx.setPlayerState(playerId, key, value): boolean   sets it replicated, as another
+ *       resource's Player(id).state.set(key, value, true) would (change handlers run);
+ *       false when the player has no bag
+ *   fx.globalState(key): unknown      a key of the `global` bag (GlobalState)
  *   fx.emit(name, ...args)            local server event from outside any resource
  *   fx.emitClient(target, name, ...args)   as if a server script called emitNet
  *   fx.exportsOf(resource, { from? }) server exports; GetInvokingResource() = from ?? null
@@ -47,7 +54,9 @@
  *   { help, params }>, received: { name, args }[] (server→client net events), connected,
  *   move(x, y, z, heading?), setClientPosition(x, y, z), drop(reason?), type('/911 ...'),
  *   emitNet(name, ...args) (as the client, e.g. a forged event), emit(name, ...args) (client
- *   local), chatText(): string[].
+ *   local), chatText(): string[], blips: { handle, resource, x, y, z, sprite, colour, scale,
+ *   name, shortRange, flashes, route }[] (the live map blips its client scripts made;
+ *   a removed one is gone), stateView (its client copy of the state bags).
  *
  * Semantics worth knowing:
  * - Net events (both ways) are delivered on a later setImmediate; local emits are
@@ -98,7 +107,8 @@
  *   RegisterNetEvent, TriggerEvent, TriggerClientEvent, GetPlayers, GetPlayerPed,
  *   GetEntityCoords (a vector3; throws on a missing entity), GetEntityHeading,
  *   GetPlayerName, GetPlayerIdentifiers, GetInvokingResource, GetCurrentResourceName,
- *   GetConvar, IsPlayerAceAllowed, GetResourceState, GetGameTimer.
+ *   GetConvar, IsPlayerAceAllowed, GetResourceState, GetGameTimer, and the state bag
+ *   globals above.
  * - Resource timers and `Date` are the host's at call time, so vi.useFakeTimers() and
  *   vi.setSystemTime() drive them; emulator deliveries, settle() and waitFor use real
  *   timers captured at import. Server `fetch` is looked up at call time too
@@ -108,6 +118,40 @@
  *   fails the vitest run instead of landing in fx.errors. Rejections of promises returned
  *   by handlers, commands and timers are recorded; those of exports and callbacks go to
  *   the caller's promise, as main.js sends them.
+ * - State bags (statebags.ts): the server has `global` and, from addPlayer until the
+ *   player is dropped (after playerDropped), `player:<id>`. Server JS and Lua:
+ *   Player(src).state.key reads (null/nil when unset; other Player keys are null),
+ *   .state.set(key, v, replicated) (Lua state:set), assignment sets replicated (Lua too),
+ *   GlobalState, natives GetStateBagValue, SetStateBagValue (false for a missing bag),
+ *   StateBagHasKey, GetStateBagKeys, AddStateBagChangeHandler(keyFilter, bagFilter,
+ *   (bag, key, value, source, replicated)) (null/'' filters match all; Lua too),
+ *   RemoveStateBagChangeHandler, GetPlayerFromStateBagName. A value is stored as the
+ *   msgpack bytes its setter packed, so each read is a fresh copy; nil deletes. Change
+ *   handlers run synchronously before the value is stored (they see the old one with
+ *   GetStateBagValue), even when it does not change, with source 0 for a server set;
+ *   a resource's handlers go when it stops. A changed replicated key reaches clients on a
+ *   later turn: `global` to all, `player:<id>` to that player only (no scope: other
+ *   players never see it); a joining client gets every global key, replicated or not.
+ *   Client JS: LocalPlayer.state / Player(id).state / GlobalState read that copy; a set
+ *   changes the copy and, if replicated, reaches the server later (own bag or global
+ *   only, source = the player; refused under `setr sv_stateBagStrictMode true`). No
+ *   client change handlers, no entity bags.
+ * - `provide`: metadata { provide: ['qb-core'] } makes scripts' GetResourceState,
+ *   GetResourceMetadata, GetNumResourceMetadata, LoadResourceFile and `dependency`
+ *   entries resolve 'qb-core' to the provider when no 'qb-core' resource exists (whatever
+ *   the provider's state) or it is stopped (then only a started provider). Exports do not:
+ *   `exports['qb-core'].x` is the local event `__cfx_export_qb-core_x`, so it fails unless
+ *   some runtime handles that event with setCB(fn) (as qbx_core does); the emulator asks
+ *   that event (JS callers and exportsOf) when no resource of the name exports x.
+ * - Dependencies: metadata `dependency` / `dependencie` entries (the fxmanifest
+ *   `dependencies` list) start first, resolved with provides; a missing one fails the
+ *   start ("Could not find dependency"); `/...` constraints count as met. Stopping a
+ *   resource first stops the started resources that depend on it.
+ * - Client blips: AddBlipForCoord, SetBlipSprite/Colour/Scale/AsShortRange/Flashes/Route/
+ *   Coords, GetBlipSprite/Colour, BeginTextCommandSetBlipName('STRING') +
+ *   AddTextComponentSubstringPlayerName (or AddTextComponentString) +
+ *   EndTextCommandSetBlipName, RemoveBlip, DoesBlipExist; natives on a handle that is no
+ *   blip do nothing. A resource's blips are removed when it stops (after its stop events).
  * - Street/zone natives answer from the player's street/crossing/zone whatever the
  *   coordinates; GetLabelText knows those zones and a few stock ones, else 'NULL'.
  * - Client GetConvar sees only convars set with { replicated: true }.
@@ -219,6 +263,33 @@ export class FxServer {
 
   players(): Player[] {
     return this.k.connectedPlayers();
+  }
+
+  /** A key of the `player:<id>` state bag, decoded (undefined when the bag has no such key). */
+  playerState(playerId: number, key: string): unknown {
+    const bytes = this.k.stateBags.get(`player:${playerId}`, key);
+    return bytes ? this.k.bridge.unpack(bytes, null) : undefined;
+  }
+
+  /**
+   * Sets a key of the `player:<id>` state bag replicated, as another resource's
+   * `Player(id).state.set(key, value, true)` would (change handlers run); false when the
+   * player has no bag (not connected).
+   */
+  setPlayerState(playerId: number, key: string, value: unknown): boolean {
+    return this.k.stateBags.set(
+      0,
+      `player:${playerId}`,
+      key,
+      this.k.bridge.pack(value, null),
+      true,
+    );
+  }
+
+  /** A key of the `global` state bag (GlobalState), decoded; undefined when missing. */
+  globalState(key: string): unknown {
+    const bytes = this.k.stateBags.get('global', key);
+    return bytes ? this.k.bridge.unpack(bytes, null) : undefined;
   }
 
   emit(name: string, ...args: unknown[]): void {

@@ -13,6 +13,7 @@ import { Events } from './events';
 import { LuaRuntime } from './lua/runtime';
 import { Player } from './player';
 import { serverGlobals } from './server-globals';
+import { StateBags } from './statebags';
 import {
   type ConvarOptions,
   type ErrorEntry,
@@ -71,6 +72,8 @@ export class Kernel {
   /** Resources started with startLuaResource: their server script is Lua. */
   private readonly luaResources = new Set<string>();
   private readonly startOrder: string[] = [];
+  /** Dependency name → resources that named it (ResourceDependencyLoader.cpp resourceDependants). */
+  private readonly dependants = new Map<string, Set<string>>();
   private readonly players = new Map<number, Player>();
   private nextPlayerId = 1;
   private readonly kvpStores = new Map<string, Map<string, string>>();
@@ -90,6 +93,7 @@ export class Kernel {
   readonly events = new Events(this);
   readonly commands = new Commands(this);
   readonly bridge = new Bridge(this);
+  readonly stateBags = new StateBags(this);
 
   constructor(
     private readonly echo: boolean,
@@ -156,16 +160,44 @@ export class Kernel {
     return c?.replicated ? c.value : undefined;
   }
 
+  // LOAD_RESOURCE_FILE, GET_RESOURCE_METADATA and GET_NUM_RESOURCE_METADATA look the
+  // resource up with provides (MetadataScriptFunctions.cpp).
   resourceFile(res: string, path: string): string | null {
-    return this.resources.get(res)?.files[path.replace(/^(\.\/|\/)+/, '')] ?? null;
+    return this.lookUpResource(res)?.files[path.replace(/^(\.\/|\/)+/, '')] ?? null;
   }
 
   resourceMetadata(res: string, key: string): string[] {
-    return this.resources.get(res)?.metadata[key] ?? [];
+    return this.lookUpResource(res)?.metadata[key] ?? [];
   }
 
+  /** The resource's own state, by its exact name (the test API). */
   resourceState(name: string): ResourceState {
     return this.resources.get(name)?.state ?? 'missing';
+  }
+
+  /** GET_RESOURCE_STATE as scripts see it: the name is looked up with provides. */
+  scriptResourceState(name: string): ResourceState {
+    return this.lookUpResource(name)?.state ?? 'missing';
+  }
+
+  /**
+   * ResourceManagerImpl::GetResource(name, withProvides = true) (ResourceManager.cpp): the
+   * resource of that name; if there is none, or it is stopped, the first resource (in
+   * registration order) whose fxmanifest `provide`s the name and is started, or, when no
+   * resource has the name at all, the first one that provides it whatever its state.
+   * Provides are recorded when a resource is added (registered), not when it starts.
+   */
+  private lookUpResource(name: string): Resource | undefined {
+    let found = this.resources.get(name);
+    if (found && found.state !== 'stopped') return found;
+    for (const res of this.resources.values()) {
+      if (!(res.metadata.provide ?? []).includes(name)) continue;
+      if (res.state === 'started' || !found) {
+        found = res;
+        break;
+      }
+    }
+    return found;
   }
 
   kvp(resource: string): Map<string, string> {
@@ -246,6 +278,11 @@ export class Kernel {
     const res = this.resources.get(name)!;
     if (res.state !== 'stopped') throw new Error(`resource ${name} is already ${res.state}`);
     res.state = 'starting';
+    if (!this.startDependencies(res)) {
+      res.state = 'stopped';
+      this.fxLog('error', `Couldn't start resource ${name}.`);
+      return false;
+    }
     this.startOrder.push(name);
     if (res.server !== undefined) {
       const ctx = this.luaResources.has(name)
@@ -273,6 +310,35 @@ export class Kernel {
     return true;
   }
 
+  /**
+   * ResourceDependencyLoader.cpp: before a resource starts (its state already `starting`),
+   * each `dependency` / `dependencies` entry is looked up with provides; a missing one
+   * fails the start ("Could not find dependency"), a stopped one is started first (its
+   * failure fails this start). Entries starting with `/` are version constraints
+   * (`/server:N`, `/onesync`), treated as met.
+   */
+  private startDependencies(res: Resource): boolean {
+    for (const key of ['dependency', 'dependencie']) {
+      for (const dep of res.metadata[key] ?? []) {
+        if (dep.startsWith('/')) continue;
+        const other = this.lookUpResource(dep);
+        if (!other) {
+          this.fxLog('error', `Could not find dependency ${dep} for resource ${res.name}.`);
+          return false;
+        }
+        const dependants = this.dependants.get(other.name) ?? new Set<string>();
+        dependants.add(res.name);
+        this.dependants.set(other.name, dependants);
+        if (other.state === 'starting' || other.state === 'started') continue;
+        if (!this.startResource(other.name)) {
+          this.fxLog('error', `Could not start dependency ${dep} for resource ${res.name}.`);
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   stopResource(name: string): boolean {
     const res = this.resources.get(name);
     if (res?.state !== 'started') {
@@ -280,6 +346,15 @@ export class Kernel {
       return false;
     }
     res.state = 'stopping';
+    // ResourceDependencyLoader.cpp (OnStop, first of all): the resources that named this
+    // one as a dependency stop before it does.
+    const dependants = this.dependants.get(name);
+    this.dependants.delete(name);
+    for (const dependant of dependants ?? []) {
+      if (dependant !== name && this.resources.get(dependant)?.state === 'started') {
+        this.stopResource(dependant);
+      }
+    }
     this.events.emitServerLocal('onResourceStop', [name], null);
     this.events.emitServerLocal('onServerResourceStop', [name], null);
     for (const p of this.connectedPlayers()) {
@@ -315,9 +390,17 @@ export class Kernel {
 
   private teardown(res: Resource): void {
     this.commands.resourceStopped(res.name);
+    if (res.serverCtx) this.stateBags.resourceStopped(res.serverCtx);
     res.serverCtx?.destroy();
     res.serverCtx = null;
-    for (const ctx of res.clientCtxs.values()) ctx.destroy();
+    for (const ctx of res.clientCtxs.values()) {
+      ctx.destroy();
+      // Its script handler goes with its thread, and the blips it made with it
+      // (ResourceMissionCleanup.cpp: OnStop → DetachScriptHandler → CleanupObjectList).
+      for (const [handle, blip] of ctx.player?.blipTable ?? []) {
+        if (blip.resource === res.name) ctx.player?.blipTable.delete(handle);
+      }
+    }
     res.clientCtxs.clear();
     const i = this.startOrder.indexOf(res.name);
     if (i >= 0) this.startOrder.splice(i, 1);
@@ -364,6 +447,9 @@ export class Kernel {
     const player = new Player(this, this.nextPlayerId++, opts);
     this.players.set(player.id, player);
     this.zoneLabels.set(player.zone.code, player.zone.label);
+    // The player's bag exists once it has a net id (ServerGameState.cpp, setupBag).
+    this.stateBags.register(`player:${player.id}`);
+    this.stateBags.sendAllInitial(player);
     this.events.emitServerLocal('playerJoining', [String(player.id)], null, { source: player.id });
     const started = this.startOrder
       .map((n) => this.resources.get(n)!)
@@ -391,6 +477,8 @@ export class Kernel {
       source: `internal-net:${player.id}`,
     });
     this.commands.playerLeft(player);
+    // The bag belongs to the player's GameStateClientData and goes with it.
+    this.stateBags.unregister(`player:${player.id}`);
     this.players.delete(player.id);
   }
 

@@ -1,5 +1,13 @@
 import type { Kernel } from './kernel';
-import type { ChatLine, NetEventRecord, PlayerOptions, Suggestion, Vec3, Zone } from './types';
+import type {
+  Blip,
+  ChatLine,
+  NetEventRecord,
+  PlayerOptions,
+  Suggestion,
+  Vec3,
+  Zone,
+} from './types';
 
 /**
  * A connected game client. Fields are plain and mutable on purpose: a test may change
@@ -30,6 +38,10 @@ export class Player {
   pedExists = true;
   readonly serverPed: number;
   readonly clientPed: number;
+  /** This client's copy of the state bags the server sent it (statebags.ts). */
+  readonly stateView = new Map<string, Map<string, Uint8Array>>();
+  /** Blips on this client's map by handle (client-globals.ts); see `blips`. */
+  readonly blipTable = new Map<number, Blip>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -48,6 +60,11 @@ export class Player {
     // Arbitrary but distinct: server and client entity handles differ in the real game too.
     this.serverPed = 0x10000 + id * 8;
     this.clientPed = 0x200 + id * 8;
+  }
+
+  /** The blips on this player's map now, oldest first; a removed blip is gone from it. */
+  get blips(): Blip[] {
+    return [...this.blipTable.values()];
   }
 
   /** Moves the ped: both the server's and the client's view follow. */

@@ -3,6 +3,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import type { Globals } from './common-globals';
 import type { ScriptContext } from './context';
 import type { Kernel } from './kernel';
+import { serverStateBagGlobals } from './statebags';
 
 // Any base path will do: only built-ins are ever required, and this works bundled as CJS too.
 const hostRequire = createRequire(`${process.cwd()}/`);
@@ -32,6 +33,7 @@ export function serverGlobals(ctx: ScriptContext): Globals {
   };
   return {
     ...kvpGlobals(ctx, k, str),
+    ...serverStateBagGlobals(ctx),
     emitNet,
     TriggerClientEvent: emitNet,
     TriggerLatentClientEvent: (name: unknown, target: unknown, _bps: unknown, ...args: unknown[]) =>

@@ -79,3 +79,21 @@ export interface ConvarOptions {
   /** Only these resources may read it (as after `add_convar_permission`); others get the default. */
   readableBy?: string[];
 }
+
+/** A blip a client script created (AddBlipForCoord) and has not removed. */
+export interface Blip {
+  handle: number;
+  /** The resource whose script created it. */
+  resource: string;
+  x: number;
+  y: number;
+  z: number;
+  sprite: number;
+  colour: number;
+  scale: number;
+  /** What EndTextCommandSetBlipName set; '' until then. */
+  name: string;
+  shortRange: boolean;
+  flashes: boolean;
+  route: boolean;
+}

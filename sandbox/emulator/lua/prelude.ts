@@ -10,7 +10,7 @@ export const PRELUDE = String.raw`
 local fx = {}
 for _, k in ipairs({ 'log', 'error', 'now', 'registerEvent', 'trigger', 'triggerClient',
     'canonicalizeRef', 'invokeRef', 'dupRef', 'delRef', 'getExport', 'defineExport',
-    'native', 'jsonDecode' }) do
+    'native', 'jsonDecode', 'getState', 'setState', 'addStateHandler', 'removeStateHandler' }) do
   fx[k] = _G['__fx_' .. k]
   _G['__fx_' .. k] = nil
 end
@@ -727,6 +727,87 @@ function GetPlayers()
   local t = {}
   for i = 0, num - 1 do table.insert(t, GetPlayerFromIndex(i)) end
   return t
+end
+
+-- ---- state bags (scheduler.lua NewStateBag, playerMT, Player, GlobalState) -------------
+-- The natives GET_STATE_BAG_VALUE / SET_STATE_BAG_VALUE (ResourceScriptFunctions.cpp):
+-- the value travels as the msgpack bytes the setter packed, hex-encoded to the kernel.
+
+local isDuplicityVersion = true
+
+function GetStateBagValue(bagName, key)
+  local hex = fx.getState(tostring(bagName), tostring(key))
+  if hex == '' then return nil end
+  return (msgpack_unpack(fromhex(hex)))
+end
+
+function SetStateBagValue(bagName, key, payload, size, replicated)
+  payload = tostring(payload)
+  if size then payload = payload:sub(1, size) end
+  return fx.setState(tostring(bagName), tostring(key), tohex(payload), replicated == true)
+end
+
+function StateBagHasKey(bagName, key)
+  return fx.getState(tostring(bagName), tostring(key)) ~= ''
+end
+
+function AddStateBagChangeHandler(keyFilter, bagFilter, handler)
+  local ref = Citizen.GetFunctionReference(handler)
+  if not ref then error('AddStateBagChangeHandler: handler must be a function', 2) end
+  return fx.addStateHandler(keyFilter and tostring(keyFilter) or '',
+    bagFilter and tostring(bagFilter) or '', ref)
+end
+
+function RemoveStateBagChangeHandler(cookie)
+  fx.removeStateHandler(cookie)
+end
+
+local EXT_ENTITY, EXT_PLAYER = 41, 42
+msgpack.extend_clear(EXT_ENTITY, EXT_PLAYER)
+
+local function NewStateBag(es)
+  return setmetatable({}, {
+    __index = function(_, s)
+      if s == 'set' then
+        return function(_, s2, v2, r2)
+          local payload = msgpack_pack(v2)
+          SetStateBagValue(es, s2, payload, payload:len(), r2)
+        end
+      end
+      return GetStateBagValue(es, s)
+    end,
+    __newindex = function(_, s, v)
+      local payload = msgpack_pack(v)
+      SetStateBagValue(es, s, payload, payload:len(), isDuplicityVersion)
+    end,
+  })
+end
+
+GlobalState = NewStateBag('global')
+
+local playerMT
+playerMT = {
+  __index = function(t, s)
+    if s == 'state' then
+      -- Player(-1) is the client's LocalPlayer; the server has no such thing.
+      return NewStateBag(('player:%d'):format(t.__data))
+    end
+    return nil
+  end,
+  __newindex = function()
+    error('Setting values on Player is not supported at this time.', 2)
+  end,
+  __ext = EXT_PLAYER,
+  __pack = function(self, t) return tostring(self.__data) end,
+  __unpack = function(data, t) return setmetatable({ __data = tonumber(data) }, playerMT) end,
+}
+msgpack.extend(playerMT)
+
+function Player(ent)
+  if type(ent) == 'number' or type(ent) == 'string' then
+    return setmetatable({ __data = tonumber(ent) }, playerMT)
+  end
+  return ent
 end
 
 -- ---- exports (scheduler.lua) ------------------------------------------------------------

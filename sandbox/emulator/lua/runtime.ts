@@ -209,6 +209,20 @@ export class LuaRuntime extends ScriptContext implements ByteRuntime {
           return `!${(error as Error).message ?? String(error)}`;
         }
       },
+      getState: (bag: string, key: string) => {
+        const bytes = k.stateBags.get(String(bag), String(key));
+        return bytes ? toHex(bytes) : '';
+      },
+      setState: (bag: string, key: string, hex: string, replicated: boolean) =>
+        this.alive &&
+        k.stateBags.set(0, String(bag), String(key), fromHex(String(hex)), replicated === true),
+      addStateHandler: (keyFilter: string, bagFilter: string, ref: string) => {
+        if (!this.alive) return -1;
+        return k.stateBags.addHandler(this, keyFilter || '', bagFilter || '', (args) => {
+          bridge.invokeRef(String(ref), args, null);
+        });
+      },
+      removeStateHandler: (cookie: number) => k.stateBags.removeHandler(Number(cookie)),
       jsonDecode: (text: string) => {
         try {
           return toHex(encode(JSON.parse(text), { realm: hostRealm, funcRef: () => '' }));
@@ -264,7 +278,7 @@ export class LuaRuntime extends ScriptContext implements ByteRuntime {
         return m ? Number.parseInt(m[1]!, 10) : b;
       }
       case 'GetResourceState':
-        return k.resourceState(String(a));
+        return k.scriptResourceState(String(a));
       case 'GetInvokingResource':
         return k.invokingResource(this);
       case 'GetCurrentResourceName':
