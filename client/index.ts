@@ -6,6 +6,7 @@
 
 import { wordsAfterCommand } from '../shared/input/command-line';
 import {
+  type AlertPayload,
   type CommandsPayload,
   type ConflictPayload,
   Events,
@@ -14,6 +15,7 @@ import {
   MAX_REPORT_CHARS,
   type ReportPayload,
 } from '../shared/protocol';
+import { createAlertBlips } from './alerts';
 import { readLocation } from './location';
 
 function main(): void {
@@ -56,6 +58,13 @@ function main(): void {
     if (!payload || typeof payload.nonce !== 'string') return;
     const answer: LocatedPayload = { nonce: payload.nonce, location: readLocation() };
     emitNet(Events.located, answer);
+  });
+
+  // A responder alerted to a call: its blip, for as long as the server says.
+  const blips = createAlertBlips();
+  onNet(Events.alert, (payload: AlertPayload) => blips.show(payload));
+  on('onResourceStop', (name: string) => {
+    if (name === GetCurrentResourceName()) blips.clear();
   });
 
   emitNet(Events.hello);

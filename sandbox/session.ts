@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { type CadRequest, type LocalCad, startLocalCad } from './cad';
 import { FxServer, type Player } from './emulator';
+import { FRAMEWORK_STAND_INS } from './frameworks';
+import { npwd } from './frameworks/phones';
+import type { FrameworkStandIn } from './frameworks/types';
 import { DEMO_POSTALS, nearestPlace, PLACES } from './places';
 
 export const RESOURCE = 'sonoran-911';
@@ -27,7 +30,13 @@ export interface SessionOptions {
 export type RunResult = { ok: true } | { ok: false; error: string };
 
 const HELP = [
-  'join <name> [x y z]       a player connects (default: Legion Square)',
+  'framework qbx|qb|esx|ox|nd   start a framework stand-in (before anyone joins)',
+  'join <name> [x y z] [--job police] [--type leo] [--duty on|off] [--phone 555-0101]',
+  '                          a player connects (default: Legion Square); with a framework',
+  '                          their character logs in with that job',
+  'down <player> [off]       the player is downed (or revived), as the medical resource does',
+  'cuff <player> [off]       the player is handcuffed (or freed), as the police resource does',
+  'duty <player> on|off      the player goes on or off duty',
   'as <player> /911 <text>   the player types any configured command',
   'move <player> x y z       the player goes somewhere else',
   'leave <player>            the player disconnects',
@@ -51,6 +60,9 @@ export class Session {
   private printedRequests = 0;
   private readonly printedChat = new Map<number, number>();
   private pump: ReturnType<typeof setInterval> | null = null;
+  private framework: FrameworkStandIn | null = null;
+  /** The blips each player had at the last flush, to print what appeared and went. */
+  private readonly printedBlips = new Map<number, Set<number>>();
   private readonly paint: (code: string, text: string) => string;
 
   private constructor(
@@ -115,9 +127,54 @@ export class Session {
           for (const p of PLACES)
             this.say('places', `${p.name}: ${p.x} ${p.y} ${p.z} (${p.street}, ${p.zone.label})`);
           return { ok: true };
+        case 'framework': {
+          const name = rest[0] as FrameworkStandIn['name'] | undefined;
+          const standIn = name ? FRAMEWORK_STAND_INS[name] : undefined;
+          if (!standIn) return fail('usage: framework qbx|qb|esx|ox|nd');
+          if (this.framework) return fail(`${this.framework.name} is already running`);
+          if (this.players.size > 0) return fail('start the framework before anyone joins');
+          await standIn.start(this.fx);
+          // ESX keeps no phone number: the phone resource does.
+          if (standIn.name === 'esx') await npwd.start(this.fx);
+          this.framework = standIn;
+          await this.settle();
+          this.say(
+            'sandbox',
+            `framework ${standIn.name} started (${standIn.resources.join(', ')})`,
+          );
+          return { ok: true };
+        }
+        case 'down':
+        case 'cuff':
+        case 'duty': {
+          const [who, state] = rest;
+          const player = who ? this.player(who) : null;
+          const fw = this.framework;
+          if (!player)
+            return fail(`usage: ${verb} <player> ${verb === 'duty' ? 'on|off' : '[off]'}`);
+          if (!fw) return fail('no framework: start one first (framework qbx)');
+          const on = state !== 'off';
+          if (verb === 'down') await fw.setDead(this.fx, player, on);
+          else if (verb === 'cuff') await fw.setCuffed(this.fx, player, on);
+          else await fw.setDuty(this.fx, player, on);
+          await this.settle();
+          const [yes, no] =
+            verb === 'down'
+              ? ['down', 'up again']
+              : verb === 'cuff'
+                ? ['handcuffed', 'freed']
+                : ['on duty', 'off duty'];
+          this.say('sandbox', `${player.name} is ${on ? yes : no}`);
+          return { ok: true };
+        }
         case 'join': {
-          const [name, ...xyz] = rest;
-          if (!name) return fail('usage: join <name> [x y z]');
+          const flags = parseFlags(rest);
+          if (typeof flags === 'string') return fail(flags);
+          const [name, ...xyz] = flags.words;
+          if (!name)
+            return fail(
+              'usage: join <name> [x y z] [--job J] [--type T] [--duty on|off] [--phone N]',
+            );
           if (this.players.has(name.toLowerCase())) return fail(`${name} is already here`);
           const at = xyz.length > 0 ? coords(xyz) : [PLACES[0]!.x, PLACES[0]!.y, PLACES[0]!.z];
           if (!at) return fail('usage: join <name> [x y z] (three numbers)');
@@ -138,6 +195,9 @@ export class Session {
             'sandbox',
             `${name} joined as player ${player.id} near ${place.name} (${place.street}, ${place.zone.label})`,
           );
+          if (this.framework) await this.login(player, name, flags.values);
+          else if (Object.keys(flags.values).length > 0)
+            this.say('sandbox', 'no framework: --job, --duty and --phone need one (framework qbx)');
           return { ok: true };
         }
         case 'as': {
@@ -269,6 +329,24 @@ export class Session {
     }
   }
 
+  /** The player's character logs in through the framework, with the job the flags give. */
+  private async login(player: Player, name: string, flags: Record<string, string>) {
+    const fw = this.framework!;
+    const lastName = LAST_NAMES[this.players.size % LAST_NAMES.length]!;
+    const phone = flags.phone ?? `555-01${String(player.id).padStart(2, '0')}`;
+    const job = flags.job
+      ? { name: flags.job, type: flags.type, onDuty: flags.duty !== 'off' }
+      : { name: 'unemployed', onDuty: false };
+    await fw.login(this.fx, player, { firstName: name, lastName, phone, job });
+    if (fw.name === 'esx') await npwd.setNumber(this.fx, player, phone);
+    await this.settle();
+    const duty = flags.job ? (flags.duty === 'off' ? ', off duty' : ', on duty') : '';
+    this.say(
+      'sandbox',
+      `${name} ${lastName} (${phone}) logged in on ${fw.name} as ${job.name}${duty}`,
+    );
+  }
+
   private localCad(): LocalCad {
     if (!this.cad) throw new Error('not available with a real CAD');
     return this.cad;
@@ -318,8 +396,47 @@ export class Session {
         );
       }
       this.printedChat.set(player.id, player.chat.length);
+      // Blips a responder's map gained or lost since the last flush.
+      const before = this.printedBlips.get(player.id) ?? new Set<number>();
+      const now = new Set<number>();
+      for (const blip of player.blips) {
+        now.add(blip.handle);
+        if (!before.has(blip.handle))
+          this.options.out(
+            `${this.paint('36', `${player.name} (${player.id})`.padEnd(12))}│ ${this.paint('33', `map: blip "${blip.name}" at ${blip.x}, ${blip.y}`)}`,
+          );
+      }
+      for (const handle of before)
+        if (!now.has(handle))
+          this.options.out(
+            `${this.paint('36', `${player.name} (${player.id})`.padEnd(12))}│ ${this.paint('2', 'map: a call blip expired')}`,
+          );
+      this.printedBlips.set(player.id, now);
     }
   }
+}
+
+const LAST_NAMES = ['Carter', 'Nguyen', 'Silva', 'Okafor', 'Berg', 'Moreau'];
+
+/** `--key value` pairs out of a command's words; the rest stay in order. */
+function parseFlags(words: string[]): { words: string[]; values: Record<string, string> } | string {
+  const out: string[] = [];
+  const values: Record<string, string> = {};
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (!word.startsWith('--')) {
+      out.push(word);
+      continue;
+    }
+    const key = word.slice(2);
+    const value = words[i + 1];
+    if (!['job', 'type', 'duty', 'phone'].includes(key)) return `unknown option ${word}`;
+    if (value === undefined || value.startsWith('--')) return `${word} needs a value`;
+    if (key === 'duty' && value !== 'on' && value !== 'off') return '--duty takes on or off';
+    values[key] = value;
+    i++;
+  }
+  return { words: out, values };
 }
 
 /** Points the resource's config at the sandbox CAD, unless it is not JSON at all. */

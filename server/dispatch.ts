@@ -43,6 +43,18 @@ export type CallResult =
 /** A calling resource's callback; called once with the CAD's final answer. */
 export type ResultCallback = (result: CallResult) => void;
 
+/** Who else hears how calls end: responders in game, and staff through the webhook. */
+export interface DispatchWatch {
+  created(id: string, callId: number | string): void;
+  /** Refused for good or dropped: no number will come. */
+  ended(id: string): void;
+  deadLetter(id: string, source: string, detail: string): void;
+  keyRefused(detail: string): void;
+  outage(started: boolean, reason: string): void;
+  /** After each accepted call: how full the queue is. */
+  queued(length: number, max: number): void;
+}
+
 export interface DispatchDeps {
   send(call: DispatchCall): Promise<HttpAttempt>;
   store: KeyValueStore;
@@ -53,6 +65,7 @@ export interface DispatchDeps {
   now(): number;
   timers: Timers;
   random(): number;
+  watch?: Partial<DispatchWatch>;
 }
 
 /** How soon a restore that found every KVP search handle taken tries again; doubling. */
@@ -74,6 +87,7 @@ export const DROPPED = 'dropped by an operator';
 
 export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   const { log, notifier, world } = deps;
+  const watch = deps.watch ?? {};
   const outbox = new Outbox(deps.store, callMetaSchema);
   // In memory only: a callback is a function of a running resource, so it cannot outlive a restart.
   const callbacks = new Map<string, ResultCallback>();
@@ -117,6 +131,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
             notifier.tell(player, 'createdNoNumber', {}, 'ok');
           else if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
           deps.emitLocal(LocalEvents.callCreated, job.id, outcome.callId, job.call);
+          watch.created?.(job.id, callId);
           settle({ ok: true, id: job.id, callId: outcome.callId });
           return;
         }
@@ -125,7 +140,12 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         );
         if (player !== null) notifier.tell(player, 'rejected', { reason: outcome.reason }, 'error');
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
+        watch.ended?.(job.id);
+        watch.deadLetter?.(job.id, job.meta.source, describeProblem(outcome.problem));
         settle({ ok: false, id: job.id, error: outcome.reason });
+      },
+      onOutage(started, reason) {
+        watch.outage?.(started, reason);
       },
       onDeadExpired(letters) {
         log.warn(
@@ -157,6 +177,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         const players = new Set([job, ...scheduler.waiting()].map(caller));
         for (const player of players)
           if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
+        watch.keyRefused?.(describeProblem(outcome.problem));
         log.error(
           `THE CAD REFUSED THE API KEY (${describeProblem(outcome.problem)}). Sending is paused and every call stays queued: fix sonoran911_apiKey (or api.serverId), then run "sonoran911 retry all".`,
         );
@@ -184,6 +205,10 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
     ): ReturnType<Scheduler<CallMeta>['enqueue']> {
       const queued = scheduler.enqueue(id, call, meta, holdMs);
       if (queued.ok && callback) callbacks.set(id, callback);
+      if (queued.ok && watch.queued) {
+        const { queued: waiting, inFlight } = scheduler.status();
+        watch.queued(waiting + inFlight, options.maxQueue);
+      }
       return queued;
     },
     /**
@@ -201,6 +226,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       const player = caller(job);
       if (player !== null) notifier.tell(player, 'rejected', { reason: DROPPED }, 'error');
       deps.emitLocal(LocalEvents.callFailed, job.id, DROPPED);
+      watch.ended?.(job.id);
       settle({ ok: false, id: job.id, error: DROPPED });
       return 'dropped-waiting';
     },

@@ -16,6 +16,17 @@ import { runConsole } from './console';
 import { createDispatch } from './dispatch';
 import { createExports } from './doors/exports';
 import { createNetDoors } from './doors/net';
+import { createCharacters } from './framework/characters';
+import { CORE_RESOURCE } from './framework/detect';
+import {
+  ADAPTERS,
+  describeSurroundings,
+  nativeFrameworkHost,
+  type Surroundings,
+  surroundings,
+} from './framework/index';
+import { INVENTORIES } from './framework/inventories';
+import { PHONES } from './framework/phones';
 import { createIntake } from './intake';
 import { createInvoker } from './invoker';
 import { resourceKvp } from './kvp';
@@ -24,6 +35,7 @@ import { createLocator, LOCATE_TIMEOUT_MS } from './locate';
 import { createLogger, Secrets } from './log';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
+import { createResponders } from './responders';
 import { createTransport } from './transport';
 import { nativeWorld } from './world-native';
 
@@ -64,6 +76,29 @@ function main(): void {
     set: (fn: () => void, ms: number) => setTimeout(fn, ms),
     clear: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>),
   };
+
+  // The framework, phone and inventory beside us: chosen now, chosen again when one of them
+  // starts or stops (server.cfg may start them after this resource).
+  const host = nativeFrameworkHost;
+  let around: Surroundings = surroundings(host, config);
+  const players = () => getPlayers().map(Number);
+  const characters = createCharacters({
+    host,
+    ...around,
+    players,
+    aceAllowed: world.aceAllowed,
+    log,
+  });
+  const responders = createResponders({
+    characters,
+    messages,
+    chat: (player, message) =>
+      emitNet('chat:addMessage', player, {
+        ...message,
+        args: message.args.map((a) => secrets.redact(a)),
+      }),
+    blip: (player, payload) => emitNet(Events.alert, player, payload),
+  });
   const dispatch = createDispatch(
     {
       send: createTransport({
@@ -81,6 +116,10 @@ function main(): void {
       now,
       timers,
       random: Math.random,
+      watch: {
+        created: (id, callId) => responders.created(id, callId, world.playerExists),
+        ended: (id) => responders.forget(id),
+      },
     },
     {
       requests: config.rateLimit.requests,
@@ -96,6 +135,7 @@ function main(): void {
   line.open(
     commands.map((c) => c.name),
     () => dispatch.restore(),
+    describeSurroundings(around),
   );
 
   const formats: LocationFormats = {
@@ -121,6 +161,8 @@ function main(): void {
     postals,
     notifier,
     cooldowns: new Cooldowns(),
+    characters,
+    responders,
     log,
     now,
     newId: randomUUID,
@@ -156,7 +198,9 @@ function main(): void {
   });
   onNet(Events.hello, () => {
     const player = source;
-    if (net.allow(player)) emitNet(Events.commands, player, commandsFor(player));
+    if (!net.allow(player)) return;
+    emitNet(Events.commands, player, commandsFor(player));
+    characters.caller(player);
   });
   onNet(Events.report, (payload: unknown) => {
     const player = source;
@@ -191,13 +235,52 @@ function main(): void {
   on('playerDropped', () => {
     const player = source;
     net.forget(player);
+    characters.forget(player);
   });
+
+  // Every framework's events are listened to, so one that starts later is followed too;
+  // the store reads only the current framework's.
+  const frameworkEvents = new Set(
+    Object.values(ADAPTERS).flatMap((make) => make(host).events.map((e) => e.event)),
+  );
+  for (const event of frameworkEvents) {
+    on(event, (...args: unknown[]) => {
+      // Read now: `source` is only set for the handler's synchronous part.
+      characters.event(event, source, args);
+    });
+  }
+  const watched = new Set([
+    ...Object.values(CORE_RESOURCE),
+    ...PHONES.map((p) => p.resource),
+    ...INVENTORIES.map((i) => i.resource),
+  ]);
+  /** A framework, phone or inventory started or stopped: choose again and read everyone. */
+  const lookAround = (changed: string, state: 'started' | 'stopped') => {
+    const next = surroundings(host, config);
+    const before = describeSurroundings(around);
+    const now = describeSurroundings(next);
+    if (now !== before) log.info(`${changed} ${state}: now ${now}`);
+    around = next;
+    characters.use(next);
+    characters.sweep();
+  };
+  // Characters are read again now and then, for an event a framework forgot to fire.
+  const sweeper = setInterval(() => characters.sweep(), CHARACTER_SWEEP_MS);
+  characters.sweep();
+
   on('onResourceStart', (name: string) => {
     if (name === config.postals.resource) postals.reload();
     if (name !== resource) conflicts.checkServer();
+    if (watched.has(name)) lookAround(name, 'started');
   });
   on('onResourceStop', (name: string) => {
-    if (name === resource) dispatch.stop();
+    if (name === resource) {
+      clearInterval(sweeper);
+      dispatch.stop();
+    } else if (watched.has(name)) {
+      // Still 'stopping' while its own handlers run: choose as if it were gone.
+      setTimeout(() => lookAround(name, 'stopped'), 0);
+    }
   });
   RegisterCommand(
     OPERATOR_COMMAND,
@@ -217,6 +300,9 @@ function main(): void {
   // Clients already connected when this resource (re)starts may have said hello too early.
   for (const player of getPlayers()) emitNet(Events.commands, player, commandsFor(Number(player)));
 }
+
+/** How often every character is read again, for a framework event that never came. */
+const CHARACTER_SWEEP_MS = 30_000;
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -12,23 +12,29 @@ import {
 } from '../shared/call/build';
 import type { DispatchCall } from '../shared/call/contract';
 import { mapIdentity, stableKey } from '../shared/call/identity';
+import { renderTemplate } from '../shared/call/template';
 import { capLength, cleanText, cleanWords, tooLong } from '../shared/call/text';
 import { formatWait, type MessageKey, type Messages } from '../shared/config/locale';
-import type { Config } from '../shared/config/schema';
+import type { AlertConfig, CommandConfig, Config } from '../shared/config/schema';
 import type { Pause } from '../shared/delivery/scheduler';
 import type { Cooldowns } from '../shared/guards/cooldown';
 import type { ClientLocation } from '../shared/protocol';
 import type { CallMeta, Dispatch, ResultCallback } from './dispatch';
+import { type Characters, characterName } from './framework/characters';
+import type { Character } from './framework/types';
 import type { Locator } from './locate';
 import type { Logger } from './log';
 import type { Notifier, Tone } from './notify';
 import { type Place, placeOf } from './place';
 import type { Postals } from './postals';
 import type { CallAnswer, CallRequest, PlayerReport, ScriptCall } from './request';
+import type { Responders } from './responders';
 import type { World } from './world';
 
 /** Below this the player is just told the call is on its way. */
 const WAIT_WORTH_TELLING_MS = 5_000;
+/** How long a call waits for an async phone resource (npwd) to give the caller's number. */
+export const PHONE_WAIT_MS = 1_000;
 
 export interface IntakeDeps {
   world: World;
@@ -46,6 +52,8 @@ export interface IntakeDeps {
   postals: Pick<Postals, 'nearest'>;
   notifier: Notifier;
   cooldowns: Cooldowns;
+  characters: Pick<Characters, 'caller' | 'itemCount' | 'phoneLookup'>;
+  responders: Pick<Responders, 'alert' | 'count'>;
   log: Logger;
   now(): number;
   newId(): string;
@@ -60,6 +68,9 @@ interface Accepted {
   at: Place['position'];
   place: Place;
   callback?: ResultCallback;
+  /** Who hears of it in game, and the words they read; the caller is not alerted. */
+  alert: AlertConfig | null;
+  words: string;
 }
 
 /** Why a request was refused: the answer's error, and the chat line its player reads. */
@@ -128,7 +139,60 @@ export function createIntake(deps: IntakeDeps) {
         if (place.farNames && request.kind === 'report') warnFar(player);
         amended = build(request, a, place);
       }
-      deps.dispatch.scheduler.amend(a.draft.requestId, amended.ok ? amended.call : first);
+      const call = amended.ok ? amended.call : first;
+      deps.dispatch.scheduler.amend(a.draft.requestId, call);
+      // Responders read the call with the names the client gave, as the CAD will.
+      deps.responders.alert(a.draft.requestId, call, a.words, a.alert, player);
+    });
+
+  /** Responders hear of a placed call now, of a held one once its place is known. */
+  const alertResponders = (a: Accepted, call: DispatchCall, held: boolean): number => {
+    const player = a.meta.player;
+    if (held) return deps.responders.count(a.alert, player);
+    return deps.responders.alert(a.draft.requestId, call, a.words, a.alert, player);
+  };
+
+  /** The caller's confirmation ends with how many responders in game were told. */
+  const tellAlerted = (player: number, count: number) => {
+    if (count === 1) notifier.tell(player, 'alertedOne', {}, 'ok');
+    else if (count > 1) notifier.tell(player, 'alertedMany', { count }, 'ok');
+  };
+
+  /**
+   * Who-may-call gates for a typed command. The flags are the framework's hints (often set
+   * from a client): a refusal is always told, and a downed caller on a "distress" command
+   * gets a call sent for them instead.
+   */
+  const gate = (r: PlayerReport, character: Character | null): Refusal | 'distress' | 'pass' => {
+    const { player, command } = r;
+    if (!r.typed) return 'pass';
+    const down = character !== null && (character.dead || character.lastStand);
+    if (down && command.downed === 'refuse') return refusal(`player ${player} is down`, 'downed');
+    // A distress call is not a phone call: neither cuffs nor a missing phone stop it.
+    if (down && command.downed === 'distress') return 'distress';
+    if (character?.cuffed && command.cuffed === 'refuse')
+      return refusal(`player ${player} is handcuffed`, 'cuffed');
+    if (command.phoneItem !== null) {
+      const carried = deps.characters.itemCount(player, command.phoneItem);
+      // null: no inventory could say; the call goes through rather than be lost to it.
+      if (carried === 0)
+        return refusal(
+          `player ${player} carries no ${command.phoneItem.join(' or ')}`,
+          'noPhoneItem',
+          {
+            command: command.name,
+          },
+        );
+    }
+    return 'pass';
+  };
+
+  /** What the dispatcher reads: the words, then who called and the number, as configured. */
+  const describeCall = (words: string, name: string | null, phone: string | null): string =>
+    renderTemplate(config.report.descriptionFormat, {
+      words,
+      name: name ?? undefined,
+      phone: phone ?? undefined,
     });
 
   const warnFar = (player: number) =>
@@ -151,9 +215,15 @@ export function createIntake(deps: IntakeDeps) {
           command: command.name,
         }),
       );
+    const character = deps.characters.caller(player);
+    const gated = gate(r, character);
+    if (gated !== 'pass' && gated !== 'distress') return refuse(gated);
+    const distress = gated === 'distress';
     const words = cleanWords(r.words);
-    const description = capLength(words, config.report.maxLength);
-    if (description === '')
+    // A downed caller may type nothing: the call still goes out, saying why it is silent.
+    const said =
+      capLength(words, config.report.maxLength) || (distress ? deps.messages.distressWords : '');
+    if (said === '')
       return refuse({
         error: 'the description is empty',
         message: 'usage',
@@ -164,7 +234,7 @@ export function createIntake(deps: IntakeDeps) {
     const playerKey = stableKey(identifiers, String(player));
     const cooldownKey = `${playerKey}|${command.name}`;
     const now = deps.now();
-    const left = r.cooldown ? deps.cooldowns.remaining(cooldownKey, now) : 0;
+    const left = r.typed ? deps.cooldowns.remaining(cooldownKey, now) : 0;
     if (left > 0) {
       const seconds = Math.ceil(left / 1000);
       return refuse(
@@ -177,22 +247,33 @@ export function createIntake(deps: IntakeDeps) {
     if (place.farNames) warnFar(player);
     const identity = mapIdentity(identifiers, config.identity);
     const realName = cleanText(world.playerName(player), 64, false) || `player ${player}`;
+    const inCharacter = character && !command.anonymous ? characterOf(character) : null;
     const requestId = deps.newId();
     const accepted: Accepted = {
       draft: {
-        template: command,
-        description,
+        template: distress ? distressTemplate(command) : command,
+        // The dispatcher reads who called and the number to call back, as on a 911 screen;
+        // a caller the framework does not know (or an anonymous one) adds neither.
+        description: describeCall(said, inCharacter?.name ?? null, inCharacter?.phone ?? null),
         caller: {
-          name: command.anonymous ? deps.messages.anonymousCaller : realName,
+          name: command.anonymous ? deps.messages.anonymousCaller : (inCharacter?.name ?? realName),
           playerId: player,
           communityUserId: identity?.communityUserId ?? null,
+          phone: inCharacter?.phone ?? null,
         },
         requestId,
       },
-      meta: { player, playerKey, callerName: realName, source: `/${command.name}` },
+      meta: {
+        player,
+        playerKey,
+        callerName: logName(realName, character),
+        source: distress ? `/${command.name} (distress)` : `/${command.name}`,
+      },
       at,
       place,
       callback: r.callback,
+      alert: command.alert ?? null,
+      words: said,
     };
     const built = build(r, accepted, place);
     if (!built.ok) {
@@ -204,14 +285,36 @@ export function createIntake(deps: IntakeDeps) {
     // A call raised for a player (report911) asks the client for names, and for the place
     // itself when the server has no view of the ped; it waits for them briefly.
     const locate = r.claimed === null;
-    const queued = enqueue(requestId, built.call, accepted, locate ? deps.locator.timeoutMs : 0);
+    // An async phone resource still looking the number up: the call waits for it briefly.
+    const phoneLookup =
+      !locate && inCharacter && inCharacter.phone === null
+        ? deps.characters.phoneLookup(player)
+        : null;
+    const holdMs = locate ? deps.locator.timeoutMs : phoneLookup ? PHONE_WAIT_MS : 0;
+    const queued = enqueue(requestId, built.call, accepted, holdMs);
     if ('error' in queued) return refuse(queued);
     if (locate) holdForPlace(r, player, accepted, built.call);
+    if (phoneLookup && inCharacter)
+      void phoneLookup.then((phone) => {
+        let call = built.call;
+        if (phone !== null) {
+          const draft = {
+            ...accepted.draft,
+            description: describeCall(said, inCharacter.name, phone),
+            caller: { ...accepted.draft.caller!, phone },
+          };
+          const again = build(r, { ...accepted, draft }, place);
+          if (again.ok) call = again.call;
+        }
+        // Released either way: with the number, or as it was.
+        deps.dispatch.scheduler.amend(requestId, call);
+      });
+    const alerted = alertResponders(accepted, built.call, locate);
     // The cooldown starts only for an accepted call: a refused one can be tried again.
-    if (r.cooldown) deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
+    if (r.typed) deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);
     const anonymous = command.anonymous ? ' anonymously' : '';
     log.info(
-      `call ${requestId}: /${command.name} from ${realName} (${identity?.identifier ?? 'no identifier'})${anonymous} queued`,
+      `call ${requestId}: ${accepted.meta.source} from ${accepted.meta.callerName} (${identity?.identifier ?? 'no identifier'})${anonymous} queued`,
     );
     // Said before the rest, so the player reads why the call holds less than they typed.
     if (tooLong(words, config.report.maxLength))
@@ -224,6 +327,7 @@ export function createIntake(deps: IntakeDeps) {
     } else {
       notifier.tell(player, 'received');
     }
+    tellAlerted(player, alerted);
     return { ok: true, id: requestId, position: queued.position + 1 };
   };
 
@@ -234,15 +338,24 @@ export function createIntake(deps: IntakeDeps) {
     const place = placeOf(at, null, postalAt, r.postal);
     const identity =
       player !== null ? mapIdentity(world.identifiers(player), config.identity) : null;
-    const name = player !== null ? cleanText(world.playerName(player), 64, false) : resource;
+    const realName = player !== null ? cleanText(world.playerName(player), 64, false) : resource;
+    const character = player !== null ? deps.characters.caller(player) : null;
+    const inCharacter = character ? characterOf(character) : null;
+    const name = inCharacter?.name ?? realName;
+    const words = cleanText(r.words, config.report.maxLength, false);
     const requestId = deps.newId();
     const accepted: Accepted = {
       draft: {
         template: r.template,
-        description: cleanText(r.words, config.report.maxLength, false),
+        description: words,
         caller:
           player !== null
-            ? { name, playerId: player, communityUserId: identity?.communityUserId ?? null }
+            ? {
+                name,
+                playerId: player,
+                communityUserId: identity?.communityUserId ?? null,
+                phone: inCharacter?.phone ?? null,
+              }
             : null,
         requestId,
         resource,
@@ -254,12 +367,14 @@ export function createIntake(deps: IntakeDeps) {
       meta: {
         player,
         playerKey: player !== null ? stableKey(world.identifiers(player), String(player)) : null,
-        callerName: name,
+        callerName: player !== null ? logName(realName, character) : resource,
         source: `export from ${resource}`,
       },
       at,
       place,
       callback: r.callback,
+      alert: config.exportDefaults.alert,
+      words,
     };
     const built = build(r, accepted, place);
     if (!built.ok) {
@@ -275,6 +390,7 @@ export function createIntake(deps: IntakeDeps) {
     const queued = enqueue(requestId, built.call, accepted, locate ? deps.locator.timeoutMs : 0);
     if ('error' in queued) return { ok: false, error: queued.error };
     if (locate && player !== null) holdForPlace(r, player, accepted, built.call);
+    alertResponders(accepted, built.call, locate);
     log.info(`call ${requestId}: "${built.call.title}" raised by resource ${resource} queued`);
     return { ok: true, id: requestId, position: queued.position + 1 };
   };
@@ -288,6 +404,22 @@ export function createIntake(deps: IntakeDeps) {
 }
 
 export type Intake = ReturnType<typeof createIntake>;
+
+/** The character's name and number when the framework knows them. */
+const characterOf = (c: Character) => ({ name: characterName(c), phone: c.phone });
+
+/** Logs name the character and the FiveM account, so staff can tell who played whom. */
+const logName = (realName: string, c: Character | null): string => {
+  const name = characterName(c);
+  return name && name !== realName ? `${name} (${realName})` : realName;
+};
+
+/** A downed caller's call: the command's distress title, and the most urgent priority. */
+const distressTemplate = (command: CommandConfig) => ({
+  ...command,
+  title: command.distressTitle,
+  priority: 1,
+});
 
 const refusal = (
   error: string,

@@ -57,7 +57,7 @@ export function createLine(deps: LineDeps) {
      * Says on the console which key is in use (or why none is), and takes back the calls a
      * previous run left with `restoreCalls` as soon as there is a key.
      */
-    open(commandNames: readonly string[], restoreCalls: () => void): void {
+    open(commandNames: readonly string[], restoreCalls: () => void, surroundings = ''): void {
       restore = restoreCalls;
       if (!loaded.ok) return;
       if (loaded.apiKeySource === 'none') {
@@ -74,7 +74,8 @@ export function createLine(deps: LineDeps) {
             : `convar ${loaded.apiKeySource}`;
       log.info(
         `ready: ${commandNames.map((c) => `/${c}`).join(', ')} -> CAD server ${config.api.serverId} at ${config.api.baseUrl}` +
-          ` (API key from ${source}), at most ${config.rateLimit.requests} request(s) per ${config.rateLimit.windowSeconds} s`,
+          ` (API key from ${source}), at most ${config.rateLimit.requests} request(s) per ${config.rateLimit.windowSeconds} s` +
+          (surroundings ? `; ${surroundings}` : ''),
       );
       restoreOnce();
     },

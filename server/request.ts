@@ -19,8 +19,11 @@ export interface PlayerReport {
   words: string;
   /** What the client said of where it stands with the report; null: the client is asked. */
   claimed: ClientLocation | null;
-  /** Player commands have cooldowns; report911's caller decides its own. */
-  cooldown: boolean;
+  /**
+   * The player typed the command: its cooldown and who-may-call gates (downed, cuffed,
+   * phoneItem) apply. report911's caller decides those itself.
+   */
+  typed: boolean;
   callback?: ResultCallback;
 }
 

@@ -15,6 +15,8 @@ export const Events = {
   located: 'sonoran911:located',
   /** client -> server: one of our command names is registered by another resource there. */
   conflict: 'sonoran911:conflict',
+  /** server -> client: a call this responder is alerted to; the client draws its blip. */
+  alert: 'sonoran911:alert',
 } as const;
 
 /** Local server events other resources can listen to. */
@@ -67,4 +69,16 @@ export interface ReportPayload {
 export interface ConflictPayload {
   command: string;
   resource: string;
+}
+
+/** Only what the blip needs: no caller, no words (those go to the chat line). */
+export interface AlertPayload {
+  /** The call's request id: a second alert for the same call replaces its blip. */
+  id: string;
+  label: string;
+  x: number;
+  y: number;
+  z: number;
+  /** How long the blip stays. */
+  seconds: number;
 }

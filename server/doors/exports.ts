@@ -145,7 +145,7 @@ export function createExports(deps: ExportDeps) {
         command,
         words: description,
         claimed: null,
-        cooldown: false,
+        typed: false,
         callback: usable(callback),
       });
       if (!answer.ok) return refuse(resource, 'report911', answer.error);

@@ -65,7 +65,7 @@ export function createNetDoors(deps: NetDoorDeps) {
         command,
         words: parsed.description,
         claimed: parsed.location,
-        cooldown: true,
+        typed: true,
       });
     },
 
@@ -97,7 +97,7 @@ export function createNetDoors(deps: NetDoorDeps) {
         command,
         words: wordsAfterCommand(command.name, raw, []),
         claimed: null,
-        cooldown: true,
+        typed: true,
       });
       return 'granted';
     },

@@ -43,7 +43,13 @@ export interface Report {
   names: { street?: string; crossing?: string; zone?: string };
   postal: string | null;
   /** null: no player made the call (an export without a playerId). */
-  caller: { name: string; playerId: number; communityUserId: string | null } | null;
+  caller: {
+    name: string;
+    playerId: number;
+    communityUserId: string | null;
+    /** The character's number, from the framework or the phone resource. */
+    phone?: string | null;
+  } | null;
   /** Unique per accepted call; lets a duplicate be traced back to one report. */
   requestId: string;
   /** The resource that raised the call, written into metaData for staff. */
@@ -108,6 +114,7 @@ export function buildCall(report: Report, formats: LocationFormats): BuildResult
   if (caller) metaData.callerName = caller.name;
   if (known) metaData.callerPlayerId = String(known.playerId);
   if (known?.communityUserId) metaData.callerCommunityUserId = known.communityUserId;
+  if (known?.phone) metaData.callerPhone = known.phone;
 
   const call: DispatchCall = {
     origin: template.origin,

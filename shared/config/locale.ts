@@ -27,6 +27,24 @@ export const defaultMessages = {
   cooldown: 'Please wait {seconds} s before using /{command} again.',
   noTarget:
     'Your call cannot be routed: this server has no dispatch target for you. Please tell staff.',
+  /** A command set to refuse downed callers (downed: "refuse"). */
+  downed: 'You cannot make a call while you are down.',
+  /** A command set to refuse handcuffed callers (cuffed: "refuse"). */
+  cuffed: 'You cannot reach a phone while you are handcuffed.',
+  /** A command with a phoneItem the player does not carry. */
+  noPhoneItem: 'You need a phone to use /{command}.',
+  /** The description of a distress call its downed caller typed no words for. */
+  distressWords: 'Caller is down and not responding.',
+  /** Told to the caller after "received" when responders in game were alerted. */
+  alertedOne: '1 unit on duty was notified.',
+  alertedMany: '{count} units on duty were notified.',
+  /** The chat author of what responders read. */
+  responderAuthor: '911',
+  /** A responder reads this when a call is taken; {place} is responderPlace or the address. */
+  responderAlert: '{title}: {words} ({place})',
+  responderPlace: '{address}, postal {postal}',
+  /** ...and this once the CAD created it. */
+  responderCreated: 'CAD call #{callId}: {title} ({place})',
   unknownLocation: 'Unknown location',
   /** The address when only the postal is known (calls raised by other resources, for instance). */
   nearPostal: 'Near postal {postal}',

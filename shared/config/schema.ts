@@ -45,6 +45,44 @@ const templateFields = (defaults: { code: string; codeLabel: string; priority: n
   deleteAfterMinutes: deleteAfterMinutesSchema.nullable().default(null),
 });
 
+/** Who hears of a call in game: players holding these jobs or job types, or this ACE. */
+export const alertSchema = z.strictObject({
+  /** Job names as the framework keys them ("police", "sheriff"). */
+  jobs: z.array(text('a job name like "police"').min(1).max(64)).max(50).default([]),
+  /** Job types where the framework has them (Qbox/QBCore "leo", "ems"). */
+  types: z.array(text('a job type like "leo"').min(1).max(64)).max(50).default([]),
+  /** Only responders on duty; a framework with no duty flag counts everyone with the job. */
+  onDutyOnly: z.boolean({ error: 'expected true or false' }).default(true),
+  /** Standalone servers: players with this ACE hear of the call too. */
+  ace: text('an ACE name like "sonoran911.responder", or null')
+    .min(1)
+    .max(64)
+    .nullable()
+    .default(null),
+  /** How long the call's blip stays on a responder's map; 0 draws none. */
+  blipSeconds: wholeNumber('seconds', 0, 3_600).default(120),
+});
+export type AlertConfig = z.infer<typeof alertSchema>;
+
+/** Who hears of a call when a command does not say: /911 police and EMS, /311 police. */
+export function defaultAlert(commandName: string): AlertConfig | null {
+  if (commandName === '911')
+    return alertSchema.parse({ jobs: ['police', 'ambulance'], types: ['leo', 'ems'] });
+  if (commandName === '311') return alertSchema.parse({ jobs: ['police'], types: ['leo'] });
+  return null;
+}
+
+/** A list of item names, or one; the player must carry at least one of them. */
+const itemNames = z
+  .union(
+    [
+      text('an item name like "phone"').min(1).max(64),
+      z.array(text('an item name like "phone"').min(1).max(64)).min(1).max(20),
+    ],
+    { error: 'expected an item name like "phone", a list of them, or null' },
+  )
+  .transform((v) => (typeof v === 'string' ? [v] : v));
+
 export const commandSchema = z
   .strictObject({
     /** Chat command without the slash. */
@@ -67,6 +105,17 @@ export const commandSchema = z
     ace: text('an ACE name or null').min(1).max(64).nullable().default(null),
     /** The CAD sees "Anonymous" and no caller id; the server log still names the caller. */
     anonymous: z.boolean({ error: 'expected true or false' }).default(false),
+    /** A dead or last-stand caller: allowed, refused, or a distress call sent for them. */
+    downed: z
+      .enum(['allow', 'refuse', 'distress'], { error: 'expected "allow", "refuse" or "distress"' })
+      .default('allow'),
+    cuffed: z.enum(['allow', 'refuse'], { error: 'expected "allow" or "refuse"' }).default('allow'),
+    /** An item (or one of several) the caller must carry; null: none needed. */
+    phoneItem: itemNames.nullable().default(null),
+    /** The title of the call sent for a downed caller when downed is "distress". */
+    distressTitle: text('a call title').min(1).max(100).default('Person down'),
+    /** Who hears of the call in game; left out: the default for /911 and /311, none for others. */
+    alert: alertSchema.nullable().optional(),
   })
   .refine(
     (c) => (c.attachCaller && !c.anonymous) || c.communityUserIds.length + c.accounts.length > 0,
@@ -75,7 +124,8 @@ export const commandSchema = z
       error:
         'the CAD needs a target: list communityUserIds or accounts (or set attachCaller to true on a command that is not anonymous)',
     },
-  );
+  )
+  .transform((c) => ({ ...c, alert: c.alert === undefined ? defaultAlert(c.name) : c.alert }));
 export type CommandConfig = z.infer<typeof commandSchema>;
 
 export const defaultCommands: z.input<typeof commandSchema>[] = [
@@ -193,8 +243,33 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Longest description kept, in characters; the rest is cut. */
       maxLength: wholeNumber('a number of characters', 10, 2_000).default(500),
+      /**
+       * The description the dispatcher reads: the caller's words, then who called and the
+       * number to call back, as a 911 screen shows them. A part with no value is left out.
+       */
+      descriptionFormat: text('a template like "{words}\\nCaller: {name} | Callback: {phone}"')
+        .max(300)
+        .refine((t) => t.includes('{words}'), { error: 'expected a template with {words} in it' })
+        .default('{words}\nCaller: {name} | Callback: {phone}'),
     })
     .prefault({}),
+  /** The roleplay framework characters, jobs and downed players are read from. */
+  framework: z
+    .enum(['auto', 'qbx', 'qb', 'esx', 'ox', 'nd', 'none'], {
+      error: 'expected "auto", "qbx", "qb", "esx", "ox", "nd" or "none"',
+    })
+    .default('auto'),
+  /** The phone resource asked for a caller's number when the framework has none. */
+  phone: text('"auto", a phone resource name like "npwd", or null')
+    .min(1)
+    .max(64)
+    .nullable()
+    .default('auto'),
+  /**
+   * A Discord webhook (or a relay taking its body) told of a refused key, an outage, a dead
+   * letter and a filling queue. Prefer the convar sonoran911_webhook: the URL is a secret.
+   */
+  staffWebhook: text('an http(s) webhook URL, or null').nullable().default(null),
   commands: z
     .array(commandSchema)
     .max(20)
@@ -204,7 +279,13 @@ export const configSchema = z.strictObject({
     }),
   /** Defaults for calls other resources raise with the createDispatchCall export. */
   exportDefaults: z
-    .strictObject(templateFields({ code: 'ALERT', codeLabel: 'a call code', priority: 2 }))
+    .strictObject({
+      ...templateFields({ code: 'ALERT', codeLabel: 'a call code', priority: 2 }),
+      /** A robbery or an alarm is police business unless the server says otherwise. */
+      alert: alertSchema
+        .nullable()
+        .default(() => alertSchema.parse({ jobs: ['police'], types: ['leo'] })),
+    })
     .prefault({}),
   /** Resources allowed to call the exports; null lets every resource. */
   exportAllowList: z.array(text('a resource name').min(1).max(64)).nullable().default(null),

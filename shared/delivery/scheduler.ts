@@ -55,6 +55,11 @@ export interface SchedulerDeps<M> {
    * gone from the journal), for a console line.
    */
   onDeadExpired?(letters: DeadLetter<M>[]): void;
+  /**
+   * Failures in a row began to look like an outage (`started`), or the CAD answered again
+   * after one: for staff, once per change.
+   */
+  onOutage?(started: boolean, reason: string): void;
 }
 
 /** The budget of the create-call lane (POST dispatch-calls), the one lane so far. */
@@ -431,6 +436,7 @@ export class Scheduler<M> {
       wallNow: this.deps.wallNow?.() ?? now,
       windowMs: this.options.windowMs,
     });
+    const wasOutage = this.health.outage;
     switch (outcome.type) {
       case 'sent':
         this.health.answered();
@@ -472,6 +478,11 @@ export class Scheduler<M> {
         break;
       }
     }
+    if (wasOutage !== this.health.outage)
+      this.deps.onOutage?.(
+        this.health.outage,
+        outcome.type === 'retry' ? outcome.reason : 'the CAD answered',
+      );
     this.saveBudget(now);
     this.pump();
   }

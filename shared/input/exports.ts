@@ -118,6 +118,7 @@ export const RESERVED_META_KEYS = [
   'callerName',
   'callerPlayerId',
   'callerCommunityUserId',
+  'callerPhone',
 ] as const;
 // In any case: "Source" next to our "source" would read the same to staff.
 const reserved = new Set<string>(RESERVED_META_KEYS.map((k) => k.toLowerCase()));

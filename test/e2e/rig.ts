@@ -32,6 +32,8 @@ export interface RigOptions {
   postals?: boolean;
   /** Emulator options, e.g. a server build whose GetInvokingResource misreports. */
   fx?: Omit<FxServerOptions, 'convars'>;
+  /** Resources started before this one, as server.cfg lists them (a framework, a phone). */
+  before?: (fx: FxServer) => Promise<void>;
 }
 
 export async function startRig(options: RigOptions = {}) {
@@ -46,6 +48,7 @@ export async function startRig(options: RigOptions = {}) {
       metadata: { postal_file: ['new-postals.json'] },
     });
   }
+  await options.before?.(fx);
   const base = { api: { baseUrl: cad.url, timeoutMs: 2_000 } };
   const configText =
     typeof options.config === 'string'

@@ -57,6 +57,45 @@ describe('config.json', () => {
     expect(result.errors).toHaveLength(5);
   });
 
+  it('names the key for the framework, gate and alert settings', () => {
+    const result = load({
+      framework: 'qbox',
+      report: { descriptionFormat: 'Caller {name}' },
+      commands: [
+        { name: '911', downed: 'revive', phoneItem: 5, alert: { jobs: 'police', blipSeconds: -1 } },
+      ],
+      exportDefaults: { alert: { onDutyOnly: 'yes' } },
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.errors.join('\n');
+    expect(text).toContain(
+      'framework = "qbox": expected "auto", "qbx", "qb", "esx", "ox", "nd" or "none"',
+    );
+    expect(text).toContain(
+      'report.descriptionFormat = "Caller {name}": expected a template with {words} in it',
+    );
+    expect(text).toContain(
+      'commands[0].downed = "revive": expected "allow", "refuse" or "distress"',
+    );
+    expect(text).toContain('commands[0].phoneItem = 5: expected an item name like "phone"');
+    expect(text).toContain('commands[0].alert.jobs = "police"');
+    expect(text).toContain('commands[0].alert.blipSeconds = -1: expected seconds');
+    expect(text).toContain('exportDefaults.alert.onDutyOnly = "yes": expected true or false');
+  });
+
+  it('alerts police and EMS for /911, police for /311, nobody for a command of its own', () => {
+    const result = load({ commands: [{ name: '911' }, { name: '311' }, { name: 'tow' }] });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const [c911, c311, tow] = result.config.commands;
+    expect(c911?.alert).toMatchObject({ jobs: ['police', 'ambulance'], types: ['leo', 'ems'] });
+    expect(c311?.alert).toMatchObject({ jobs: ['police'], onDutyOnly: true, blipSeconds: 120 });
+    expect(tow?.alert).toBeNull();
+    const off = load({ commands: [{ name: '911', alert: null }] });
+    expect(off.ok && off.config.commands[0]?.alert).toBeNull();
+  });
+
   it('reports broken JSON with its position instead of crashing', () => {
     const result = load('{ "api": { "serverId": 2, } }');
     expect(result.ok).toBe(false);

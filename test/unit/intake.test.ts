@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../sandbox/support/clock';
-import { createIntake } from '../../server/intake';
+import type { Character } from '../../server/framework/types';
+import { createIntake, PHONE_WAIT_MS } from '../../server/intake';
 import { createLocator } from '../../server/locate';
 import type { World } from '../../server/world';
 import type { DispatchCall } from '../../shared/call/contract';
@@ -21,7 +22,17 @@ const names = {
 };
 
 /** The intake with every part it touches faked: no emulator, no CAD, a fake clock. */
-function rig(over: { down?: string | null; position?: typeof bank | null } = {}) {
+function rig(
+  over: {
+    down?: string | null;
+    position?: typeof bank | null;
+    config?: typeof config;
+    character?: Character | null;
+    items?: number | null;
+    responders?: number[];
+    phoneLookup?: Promise<string | null>;
+  } = {},
+) {
   const clock = new FakeClock();
   const told: [number, string][] = [];
   const queued: { id: string; call: DispatchCall; holdMs: number }[] = [];
@@ -41,9 +52,10 @@ function rig(over: { down?: string | null; position?: typeof bank | null } = {})
     newNonce: () => `nonce-${++n}`,
     timeoutMs: 1_500,
   });
+  const alerts: { id: string; call: DispatchCall; words: string; caller: number | null }[] = [];
   const intake = createIntake({
     world,
-    config,
+    config: over.config ?? config,
     messages: defaultMessages,
     formats: { ...config.location, unknownLocation: '?', nearPostal: 'Near postal {postal}' },
     down: (_pause: Pause | null) => over.down ?? null,
@@ -64,14 +76,27 @@ function rig(over: { down?: string | null; position?: typeof bank | null } = {})
     postals: { nearest: () => '8055' },
     notifier: { messages: defaultMessages, tell: (player, key) => told.push([player, key]) },
     cooldowns: new Cooldowns(),
+    characters: {
+      caller: () => over.character ?? null,
+      itemCount: () => (over.items === undefined ? null : over.items),
+      phoneLookup: () => over.phoneLookup ?? null,
+    },
+    responders: {
+      alert: (id, call, words, alert, caller) => {
+        if (alert === null) return 0;
+        alerts.push({ id, call, words, caller });
+        return over.responders?.length ?? 0;
+      },
+      count: (alert) => (alert === null ? 0 : (over.responders?.length ?? 0)),
+    },
     log: { info: () => {}, warn: () => {}, error: () => {} },
     now: clock.now,
     newId: () => `req-${++n}`,
   });
-  return { intake, told, queued, amended, asked, locator };
+  return { intake, told, queued, amended, asked, locator, alerts };
 }
 
-const report = { kind: 'report', player: 3, command: command!, cooldown: true } as const;
+const report = { kind: 'report', player: 3, command: command!, typed: true } as const;
 
 describe('intake', () => {
   it('builds a typed report at the server view with the client names, and tells the player', () => {
@@ -94,7 +119,7 @@ describe('intake', () => {
 
   it('holds a report without a place, then amends it with what the client says', () => {
     const { intake, queued, amended, asked, locator } = rig();
-    intake.take({ ...report, words: 'help', claimed: null, cooldown: false });
+    intake.take({ ...report, words: 'help', claimed: null, typed: false });
     expect(queued[0]?.holdMs).toBe(1_500);
     expect(queued[0]?.call.address).toBe('Near postal 8055');
     locator.answer(3, { nonce: asked[0]![1], location: names });
@@ -120,5 +145,137 @@ describe('intake', () => {
     expect(script.intake.take(call)).toMatchObject({ error: expect.stringMatching(/target/) });
     const targeted = { ...call, template: { ...call.template, communityUserIds: ['dispatch'] } };
     expect(script.intake.take(targeted)).toMatchObject({ error: /unavailable: no API key/ });
+  });
+});
+
+const ann: Character = {
+  firstName: 'Ann',
+  lastName: 'Smith',
+  phone: '555-0101',
+  job: null,
+  dead: false,
+  lastStand: false,
+  cuffed: false,
+};
+/** The default /911 with who-may-call settings over it. */
+const gated = (over: Record<string, unknown>) => {
+  const parsed = configSchema.parse({ commands: [{ name: '911', ...over }] });
+  return { config: parsed, command: parsed.commands[0]! };
+};
+
+describe('intake in character', () => {
+  it('names the character and the number to call back, to the dispatcher and in metaData', () => {
+    const { intake, queued } = rig({ character: ann });
+    intake.take({ ...report, words: 'shots fired', claimed: names });
+    const call = queued[0]!.call;
+    expect(call.description).toBe('shots fired\nCaller: Ann Smith | Callback: 555-0101');
+    expect(call.metaData).toMatchObject({ callerName: 'Ann Smith', callerPhone: '555-0101' });
+  });
+
+  it('leaves out what is not known, and sends neither name nor number for an anonymous command', () => {
+    const noPhone = rig({ character: { ...ann, phone: null } });
+    noPhone.intake.take({ ...report, words: 'shots fired', claimed: names });
+    expect(noPhone.queued[0]!.call.description).toBe('shots fired\nCaller: Ann Smith');
+    const { config: c, command: anonymous } = gated({ anonymous: true, communityUserIds: ['d'] });
+    const anon = rig({ character: ann, config: c });
+    anon.intake.take({ ...report, command: anonymous, words: 'shots fired', claimed: names });
+    const call = anon.queued[0]!.call;
+    expect(call.description).toBe('shots fired');
+    expect(call.metaData?.callerName).toBe('Anonymous');
+    expect(call.metaData).not.toHaveProperty('callerPhone');
+  });
+
+  it('refuses a downed or handcuffed caller when the command says so, and tells them why', () => {
+    const { config: c, command } = gated({ downed: 'refuse', cuffed: 'refuse' });
+    const down = rig({ config: c, character: { ...ann, lastStand: true } });
+    const answer = down.intake.take({ ...report, command, words: 'help', claimed: names });
+    expect(answer).toMatchObject({ ok: false });
+    expect(down.queued).toEqual([]);
+    expect(down.told).toEqual([[3, 'downed']]);
+    const cuffed = rig({ config: c, character: { ...ann, cuffed: true } });
+    cuffed.intake.take({ ...report, command, words: 'help', claimed: names });
+    expect(cuffed.told).toEqual([[3, 'cuffed']]);
+    // The defaults let both through.
+    const open = rig({ character: { ...ann, dead: true, cuffed: true } });
+    open.intake.take({ ...report, words: 'help', claimed: names });
+    expect(open.told).toEqual([[3, 'received']]);
+  });
+
+  it('sends a distress call for a downed caller who types nothing, handcuffs and phone aside', () => {
+    const { config: c, command } = gated({
+      downed: 'distress',
+      cuffed: 'refuse',
+      phoneItem: 'phone',
+    });
+    const { intake, queued, told } = rig({
+      config: c,
+      character: { ...ann, dead: true, cuffed: true },
+      items: 0,
+    });
+    intake.take({ ...report, command, words: '', claimed: names });
+    expect(queued[0]!.call).toMatchObject({
+      title: 'Person down',
+      priority: 1,
+      description: `${defaultMessages.distressWords}\nCaller: Ann Smith | Callback: 555-0101`,
+    });
+    expect(told).toEqual([[3, 'received']]);
+    // Standing up again, the same player's empty /911 is a usage hint as before.
+    const up = rig({ config: c, character: ann, items: 1 });
+    up.intake.take({ ...report, command, words: '', claimed: names });
+    expect(up.told).toEqual([[3, 'usage']]);
+  });
+
+  it('needs the phone item when the command names one, unless no inventory can say', () => {
+    const { config: c, command } = gated({ phoneItem: ['phone', 'radio'] });
+    const none = rig({ config: c, character: ann, items: 0 });
+    none.intake.take({ ...report, command, words: 'help', claimed: names });
+    expect(none.told).toEqual([[3, 'noPhoneItem']]);
+    const unknown = rig({ config: c, character: ann, items: null });
+    unknown.intake.take({ ...report, command, words: 'help', claimed: names });
+    expect(unknown.told).toEqual([[3, 'received']]);
+  });
+
+  it('does not gate a call another resource raised for a player (report911)', () => {
+    const { config: c, command } = gated({ downed: 'refuse', phoneItem: 'phone' });
+    const { intake, queued } = rig({ config: c, character: { ...ann, dead: true }, items: 0 });
+    intake.take({ ...report, command, words: 'help', claimed: null, typed: false });
+    expect(queued).toHaveLength(1);
+  });
+
+  it('holds a call briefly for a number the phone resource is still looking up', async () => {
+    const { intake, queued, amended } = rig({
+      character: { ...ann, phone: null },
+      phoneLookup: Promise.resolve('555-0199'),
+    });
+    intake.take({ ...report, words: 'shots fired', claimed: names });
+    expect(queued[0]?.holdMs).toBe(PHONE_WAIT_MS);
+    expect(queued[0]?.call.metaData).not.toHaveProperty('callerPhone');
+    await Promise.resolve();
+    expect(amended[0]?.call.metaData?.callerPhone).toBe('555-0199');
+    expect(amended[0]?.call.description).toBe(
+      'shots fired\nCaller: Ann Smith | Callback: 555-0199',
+    );
+  });
+
+  it('alerts responders (not the caller) and tells the caller how many', () => {
+    const { intake, told, alerts } = rig({ character: ann, responders: [7, 9] });
+    intake.take({ ...report, words: 'shots fired', claimed: names });
+    expect(alerts).toMatchObject([{ words: 'shots fired', caller: 3 }]);
+    expect(told).toEqual([
+      [3, 'received'],
+      [3, 'alertedMany'],
+    ]);
+  });
+
+  it('alerts responders of a held call once the client named the place', () => {
+    const { intake, alerts, asked, locator, told } = rig({ responders: [7] });
+    intake.take({ ...report, words: 'help', claimed: null, typed: false });
+    expect(alerts).toEqual([]);
+    expect(told).toEqual([
+      [3, 'received'],
+      [3, 'alertedOne'],
+    ]);
+    locator.answer(3, { nonce: asked[0]![1], location: names });
+    expect(alerts[0]?.call.address).toBe('Alta St, Downtown');
   });
 });
