@@ -51,8 +51,8 @@ export interface DispatchWatch {
   deadLetter(id: string, source: string, detail: string): void;
   keyRefused(detail: string): void;
   outage(started: boolean, reason: string): void;
-  /** After each accepted call: how full the queue is. */
-  queued(length: number, max: number): void;
+  /** An accepted call took the queue past half its length (once per crossing). */
+  queueHalf(length: number, max: number): void;
 }
 
 export interface DispatchDeps {
@@ -186,6 +186,8 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
     options,
   );
 
+  /** Whether the queue was past half when the last call was taken. */
+  let pastHalf = false;
   let budgetRestored = false;
   let stopped = false;
   let restoreTimer: unknown = null;
@@ -205,9 +207,11 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
     ): ReturnType<Scheduler<CallMeta>['enqueue']> {
       const queued = scheduler.enqueue(id, call, meta, holdMs);
       if (queued.ok && callback) callbacks.set(id, callback);
-      if (queued.ok && watch.queued) {
+      if (queued.ok && watch.queueHalf) {
         const { queued: waiting, inFlight } = scheduler.status();
-        watch.queued(waiting + inFlight, options.maxQueue);
+        const past = (waiting + inFlight) * 2 > options.maxQueue;
+        if (past && !pastHalf) watch.queueHalf(waiting + inFlight, options.maxQueue);
+        pastHalf = past;
       }
       return queued;
     },

@@ -36,6 +36,7 @@ import { createLogger, Secrets } from './log';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
 import { createResponders } from './responders';
+import { createStaffAlerts, fetchPost, staffWebhookUrl } from './staff';
 import { createTransport } from './transport';
 import { nativeWorld } from './world-native';
 
@@ -76,6 +77,13 @@ function main(): void {
     set: (fn: () => void, ms: number) => setTimeout(fn, ms),
     clear: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>),
   };
+
+  // Staff hear of what needs a person (a refused key, an outage, a dead letter, a filling
+  // queue) through a webhook; the URL is a secret from the moment it is read.
+  const webhook = staffWebhookUrl(world.convar('sonoran911_webhook'), config.staffWebhook);
+  if (webhook.url) secrets.set('staffWebhook', webhook.url);
+  if (webhook.warning) log.warn(webhook.warning);
+  const staff = createStaffAlerts({ url: webhook.url, post: fetchPost, now, timers, log });
 
   // The framework, phone and inventory beside us: chosen now, chosen again when one of them
   // starts or stops (server.cfg may start them after this resource).
@@ -119,6 +127,28 @@ function main(): void {
       watch: {
         created: (id, callId) => responders.created(id, callId, world.playerExists),
         ended: (id) => responders.forget(id),
+        deadLetter: (id, source, detail) =>
+          staff.raise(
+            'deadLetter',
+            `Call ${id.slice(0, 8)} (${source}) was refused by the CAD and kept as a dead letter: ${detail}`,
+          ),
+        keyRefused: (detail) =>
+          staff.raise(
+            'keyRefused',
+            `The CAD refused the API key (${detail}). Every call stays queued until it is fixed and "sonoran911 retry all" runs.`,
+          ),
+        outage: (started, reason) =>
+          staff.raise(
+            started ? 'outageStarted' : 'outageEnded',
+            started
+              ? `The CAD cannot be reached (${reason}); calls are kept and sent when it answers.`
+              : 'The CAD answers again; waiting calls are being sent.',
+          ),
+        queueHalf: (length, max) =>
+          staff.raise(
+            'queueHalf',
+            `${length} of at most ${max} calls are waiting: the queue is past half.`,
+          ),
       },
     },
     {
@@ -276,6 +306,7 @@ function main(): void {
   on('onResourceStop', (name: string) => {
     if (name === resource) {
       clearInterval(sweeper);
+      staff.stop();
       dispatch.stop();
     } else if (watched.has(name)) {
       // Still 'stopping' while its own handlers run: choose as if it were gone.

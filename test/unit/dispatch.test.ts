@@ -61,6 +61,7 @@ interface RigOptions {
   store?: MemoryStore;
   /** The licence of whoever now has server id 3. */
   license?: string;
+  maxQueue?: number;
 }
 
 /** The dispatch with every part it touches faked; the CAD answers after 100 ms of fake time. */
@@ -71,6 +72,7 @@ function rig(answer: (c: DispatchCall, n: number) => HttpAttempt, opts: RigOptio
   const events: unknown[][] = [];
   const logs: string[] = [];
   const sent: { title: string; at: number }[] = [];
+  const watched: string[] = [];
   const world = {
     playerExists: (p: number) => p === 3,
     identifiers: () => [opts.license ?? 'license:abc', 'ip:127.0.0.1'],
@@ -97,14 +99,47 @@ function rig(answer: (c: DispatchCall, n: number) => HttpAttempt, opts: RigOptio
       now: clock.now,
       timers: clock.timers_,
       random: () => 0.5,
+      watch: {
+        created: (id, callId) => watched.push(`created ${id} #${callId}`),
+        ended: (id) => watched.push(`ended ${id}`),
+        deadLetter: (id, source, detail) => watched.push(`dead ${id} ${source}: ${detail}`),
+        keyRefused: () => watched.push('key refused'),
+        queueHalf: (length, max) => watched.push(`half ${length}/${max}`),
+      },
     },
-    schedulerOptions(),
+    schedulerOptions(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
   );
   const results: CallResult[] = [];
   const add = (id: string, title?: string, meta: CallMeta = jo, holdMs = 0) =>
     dispatch.enqueue(id, call(title), { ...meta }, holdMs, (r) => results.push(r));
-  return { clock, store, told, events, logs, sent, dispatch, results, add };
+  return { clock, store, told, events, logs, sent, dispatch, results, add, watched };
 }
+
+describe('dispatch watch (responders, staff)', () => {
+  it('tells who watches of a created call, a dead letter and a refused key', async () => {
+    const answers = [created(1001), problem(400, 'postal unknown'), problem(401, 'bad key')];
+    const r = rig((_c, n) => answers[n] ?? created(1));
+    for (const id of ['a', 'b', 'c']) {
+      r.add(id);
+      await r.clock.advance(1_000);
+    }
+    expect(r.watched).toEqual([
+      'created a #1001',
+      'ended b',
+      expect.stringMatching(/^dead b \/911: HTTP 400, postal unknown, traceId=/),
+      'key refused',
+    ]);
+  });
+
+  it('says the queue passed half once per crossing', async () => {
+    const r = rig(() => created(1), { maxQueue: 4 });
+    for (const id of ['a', 'b', 'c', 'd']) r.add(id);
+    expect(r.watched).toEqual(['half 3/4']);
+    await r.clock.advance(10 * 60_000);
+    for (const id of ['e', 'f', 'g']) r.add(id);
+    expect(r.watched.filter((w) => w.startsWith('half'))).toEqual(['half 3/4', 'half 3/4']);
+  });
+});
 
 describe('dispatch', () => {
   it('tells the player the CAD number, fires callCreated and the callback once', async () => {

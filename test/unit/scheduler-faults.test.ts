@@ -35,6 +35,8 @@ interface RigOptions {
   store?: MemoryStore;
   options?: Partial<SchedulerOptions>;
   latency?: number;
+  /** Outage changes, as staff would be told of them. */
+  outages?: boolean[];
 }
 
 /** A scheduler against a CAD that answers after `latency` ms; arrivals in fake-clock time. */
@@ -72,6 +74,7 @@ function rig(respond: (c: DispatchCall) => HttpAttempt, opts: RigOptions = {}) {
       onDelayed: () => {},
       onUnauthorized: () => {},
       onDeadExpired: (letters) => expired.push(letters.length),
+      onOutage: (started) => opts.outages?.push(started),
     },
     schedulerOptions({ windowMs: W, ...opts.options }),
   );
@@ -98,6 +101,21 @@ const pendingJob = (i: number, priority: number, at: number): Job<null> => ({
   notBefore: at,
   seq: i,
   lastError: null,
+});
+
+describe('outage changes for staff', () => {
+  it('says once that an outage started and once that it ended, however many calls fail', async () => {
+    let down = true;
+    const outages: boolean[] = [];
+    const r = rig(() => (down ? fail500 : ok), { outages });
+    for (let i = 0; i < 5; i++) r.add(`c${i}`, call(1, `c${i}`));
+    await r.clock.advance(10 * 60_000);
+    expect(outages).toEqual([true]);
+    down = false;
+    await r.clock.advance(10 * 60_000);
+    expect(outages).toEqual([true, false]);
+    expect(r.sent).toHaveLength(5);
+  });
 });
 
 describe('one call the CAD always fails', () => {
