@@ -185,3 +185,15 @@ describe('config.json identity.overrides', () => {
     }
   });
 });
+
+describe('the README config example', () => {
+  it('is a valid config.json (the example server owners copy)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const blocks = [...readFileSync('README.md', 'utf8').matchAll(/```json\n([\s\S]*?)```/g)];
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const [, text] of blocks) {
+      const result = load(text ?? '');
+      expect(result.ok ? [] : result.errors).toEqual([]);
+    }
+  });
+});
