@@ -34,6 +34,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJson, readBody } from './support/http';
 
 export type DiscordFault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
@@ -81,7 +82,6 @@ interface FormError {
 }
 
 const ROUTE = /^\/api(?:\/v\d+)?\/webhooks\/([^/]+)\/([^/]+)\/?$/;
-const MAX_BODY = 1024 * 1024;
 
 export class LocalDiscord {
   readonly messages: DiscordMessage[] = [];
@@ -406,24 +406,4 @@ function json(status: number, value: unknown): Answer & { kind: 'respond' } {
 
 function withHeaders(a: Answer & { kind: 'respond' }, headers: Record<string, string>): Answer {
   return { ...a, headers: { ...a.headers, ...headers } };
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -54,6 +54,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MAX_BODY, parseJson, readBody } from '../support/http';
 import { RollingWindow } from '../support/rolling-window';
 import { type Fault, FaultPlan, isBodyFault, type RandomFaults } from './faults';
 import { type DispatchCallBody, validateDispatchCall } from './schema';
@@ -115,7 +116,6 @@ const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
 
 const ROUTE = /^\/v2\/emergency\/servers\/([^/]+)\/dispatch-calls\/?$/;
-const MAX_BODY = 1024 * 1024;
 
 export class LocalCad {
   readonly calls: CadCall[] = [];
@@ -464,26 +464,6 @@ function bearer(header: string | undefined): { token: string } | null {
   const [, scheme, token] = m ?? [];
   if (scheme?.toLowerCase() !== 'bearer' || !token) return null;
   return { token: token.trim() };
-}
-
-function parseJson(text: string | null): unknown {
-  if (text === null || text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {

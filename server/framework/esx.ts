@@ -27,22 +27,14 @@
  * closures arrive as function references), kept until that reference fails.
  */
 import type { Character, FrameworkAdapter, FrameworkHost, Job, RefreshEvent } from './types';
+import { type Dict, isDict, playerId, text } from './values';
 
 const RESOURCE = 'es_extended';
 
-type Dict = Record<string, unknown>;
 type Fn = (...args: unknown[]) => unknown;
 
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const count = (v: unknown): number =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
-
-/** A player id from an event argument: a positive integer, or its decimal string. */
-const playerId = (v: unknown): number | null => {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
-};
 
 function job(raw: unknown): Job | null {
   if (!isDict(raw)) return null;

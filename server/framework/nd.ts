@@ -17,22 +17,12 @@
  *   `Player(src).state.isCuffed` (replicated), so the server reads it from the state bag.
  * ND_Core's inventory is ox_inventory's (asked elsewhere).
  */
+
+import { phoneNumberOf as phone } from './phones';
 import type { Character, FrameworkAdapter, FrameworkHost, Job, RefreshEvent } from './types';
+import { type Dict, isDict, playerId, text } from './values';
 
 const RESOURCE = 'ND_Core';
-
-type Dict = Record<string, unknown>;
-
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const phone = (v: unknown): string | null =>
-  typeof v === 'number' && Number.isFinite(v) ? String(v) : text(v);
-
-/** A player id from an event argument: a positive integer, or its decimal string. */
-const playerId = (v: unknown): number | null => {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
-};
 
 function job(character: Dict): Job | null {
   const info = isDict(character.jobInfo) ? character.jobInfo : null;

@@ -19,22 +19,12 @@
  *   `ox:playerDeath` / `ox:playerRevived`, txAdmin heals, and the character load.
  * ox_core has no inventory of its own (ox_inventory is asked) and tracks no handcuffs.
  */
+
+import { phoneNumberOf as phone } from './phones';
 import type { Character, FrameworkAdapter, FrameworkHost, RefreshEvent } from './types';
+import { type Dict, isDict, playerId, text } from './values';
 
 const RESOURCE = 'ox_core';
-
-type Dict = Record<string, unknown>;
-
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const phone = (v: unknown): string | null =>
-  typeof v === 'number' && Number.isFinite(v) ? String(v) : text(v);
-
-/** A player id from an event argument: a positive integer, or its decimal string. */
-const playerId = (v: unknown): number | null => {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
-};
 
 export function oxAdapter(host: FrameworkHost): FrameworkAdapter {
   const get = (player: number, key: string): unknown =>

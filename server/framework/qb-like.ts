@@ -16,6 +16,9 @@
  */
 import { z } from 'zod';
 import type { Character, FrameworkHost, Job, RefreshEvent } from './types';
+import { playerId } from './values';
+
+export { playerId };
 
 /** A short text field; numbers (a phone saved as a number) become text. */
 const text = (max: number) =>
@@ -96,12 +99,6 @@ export function toCharacter(data: PlayerDataFields): Character {
 /** Reads `GetPlayer(player)` of `resource`; a throw from the export propagates. */
 export function readQbPlayer(host: FrameworkHost, resource: string, player: number) {
   return readPlayerData(host.call(resource, 'GetPlayer', player));
-}
-
-/** A server id as the events pass it: a positive integer, or a string of one. */
-export function playerId(value: unknown): number | null {
-  const n = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
-  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
 /** The `PlayerData.source` of a player object or of a bare PlayerData table. */
