@@ -36,7 +36,7 @@ import { createLogger, Secrets } from './log';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
 import { createResponders } from './responders';
-import { createStaffAlerts, fetchPost, staffWebhookUrl } from './staff';
+import { createStaffAlerts, fetchPost, type StaffEvent, staffWebhookUrl } from './staff';
 import { createTransport } from './transport';
 import { nativeWorld } from './world-native';
 
@@ -83,7 +83,12 @@ function main(): void {
   const webhook = staffWebhookUrl(world.convar('sonoran911_webhook'), config.staffWebhook);
   if (webhook.url) secrets.set('staffWebhook', webhook.url);
   if (webhook.warning) log.warn(webhook.warning);
-  const staff = createStaffAlerts({ url: webhook.url, post: fetchPost, now, timers, log });
+  const alerts = createStaffAlerts({ url: webhook.url, post: fetchPost, now, timers, log });
+  // The last guard before a message leaves the server, as for chat lines.
+  const staff = {
+    raise: (kind: StaffEvent, text: string) => alerts.raise(kind, secrets.redact(text)),
+    stop: () => alerts.stop(),
+  };
 
   // The framework, phone and inventory beside us: chosen now, chosen again when one of them
   // starts or stops (server.cfg may start them after this resource).
