@@ -81,7 +81,7 @@ export function createCharacters(deps: CharactersDeps) {
       ? failureNotice(
           log,
           `framework ${adapter.name} (${adapter.resource})`,
-          'callers are named by their FiveM name, with no job, downed or handcuff checks and no alerts by job,',
+          'what was last read of each player is used (their FiveM name for anyone not read yet); no call is refused for it',
         )
       : null;
     phoneNotice = phone

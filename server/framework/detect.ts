@@ -16,7 +16,11 @@ export const CORE_RESOURCE: Record<FrameworkName, string> = {
   nd: 'ND_Core',
 };
 
-/** Checked in this order under "auto": the ones that provide other names first. */
+/**
+ * Checked in this order under "auto": Qbox first (it provides qb-core); ND_Core and ox_core
+ * before the older two, in case a server has them provide one of those names (ND_Core ships
+ * such lines commented out).
+ */
 export const DETECTION_ORDER: readonly FrameworkName[] = ['qbx', 'nd', 'ox', 'qb', 'esx'];
 
 export interface FrameworkChoice {
