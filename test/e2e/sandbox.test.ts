@@ -64,6 +64,18 @@ describe('npm start (the sandbox)', () => {
     expect(out).toMatch(/Manager \(4\)\s+│ Dispatch: Dispatch lines are busy/);
   }, 60_000);
 
+  it('runs the framework-shift example script: characters, alerts and blips on Qbox', async () => {
+    const { code, out } = await sandbox(['--script', 'sandbox/scripts/framework-shift.txt']);
+    expect(out).toContain('script passed');
+    expect(code).toBe(0);
+    expect(out).toMatch(/framework qbx \(detected: qbx_core is started\)/);
+    expect(out).toMatch(/Jo \(1\)\s+│ Dispatch: 2 units on duty were notified/);
+    expect(out).toMatch(/Sam \(2\)\s+│ map: blip "911 Call"/);
+    // Kim was off duty for the first call, Sam for the last one.
+    expect(out).not.toMatch(/Kim \(3\)\s+│ 911: 911 Call: shots fired/);
+    expect(out).not.toMatch(/Sam \(2\)\s+│ 911: 911 Call: man down/);
+  }, 60_000);
+
   it('fails a script whose expectation is not met, naming the line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
     const script = join(dir, 'bad.txt');
@@ -132,6 +144,7 @@ describe('npm run package', () => {
       'docs',
       'docs/config.md',
       'docs/exports.md',
+      'docs/frameworks.md',
       'docs/operators.md',
       'docs/security.md',
       'fxmanifest.lua',
