@@ -5,6 +5,7 @@
  * the second line is then not sent (the call itself is never affected).
  */
 import type { DispatchCall } from '../shared/call/contract';
+import { renderTemplate } from '../shared/call/template';
 import { format, type Messages } from '../shared/config/locale';
 import type { AlertConfig } from '../shared/config/schema';
 import type { AlertPayload } from '../shared/protocol';
@@ -31,8 +32,9 @@ export function createResponders(deps: RespondersDeps) {
   const { messages } = deps;
   const tracked = new Map<string, Alerted>();
 
+  // The address may already be the postal ("Near postal 8055", when no street is known).
   const placeOf = (call: DispatchCall): string =>
-    call.postal !== ''
+    call.postal !== '' && !call.address.includes(call.postal)
       ? format(messages.responderPlace, { address: call.address, postal: call.postal })
       : call.address;
 
@@ -52,7 +54,9 @@ export function createResponders(deps: RespondersDeps) {
       const players = deps.characters.responders(alert, caller);
       if (players.length === 0) return 0;
       const place = placeOf(call);
-      const text = format(messages.responderAlert, {
+      // A part with no value drops the text before it: an alarm raised without words reads
+      // "Store alarm (Near postal 8055)", not "Store alarm:  (...)".
+      const text = renderTemplate(messages.responderAlert, {
         title: call.title,
         code: call.code,
         words,

@@ -159,7 +159,9 @@ export function createCharacters(deps: CharactersDeps) {
       return null;
     }
     if (character.phone === null) character.phone = readPhone(player);
-    if (read === null && character.phone === null) {
+    // Nobody knows anything of this player, unless a phone is still looking their number up:
+    // then the call can wait for it (phoneLookup).
+    if (read === null && character.phone === null && !asking.has(player)) {
       cache.delete(player);
       return null;
     }

@@ -247,10 +247,10 @@ export const configSchema = z.strictObject({
        * The description the dispatcher reads: the caller's words, then who called and the
        * number to call back, as a 911 screen shows them. A part with no value is left out.
        */
-      descriptionFormat: text('a template like "{words}\\nCaller: {name} | Callback: {phone}"')
+      descriptionFormat: text('a template like "{words}\\nCaller: {name}\\nCallback: {phone}"')
         .max(300)
         .refine((t) => t.includes('{words}'), { error: 'expected a template with {words} in it' })
-        .default('{words}\nCaller: {name} | Callback: {phone}'),
+        .default('{words}\nCaller: {name}\nCallback: {phone}'),
     })
     .prefault({}),
   /** The roleplay framework characters, jobs and downed players are read from. */

@@ -100,7 +100,7 @@ describe.each(CASES)('on $fw.name', (c) => {
     const { body, callId } = rig!.cad.calls[0]!;
     expect(body.metaData).toMatchObject({ callerName: 'Ann Smith', callerPhone: '555-0101' });
     expect(body.description).toBe(
-      'shots fired at the bank\nCaller: Ann Smith | Callback: 555-0101',
+      'shots fired at the bank\nCaller: Ann Smith\nCallback: 555-0101',
     );
     expect(said(caller, /^1 unit on duty was notified\.$/)).toBe(c.duty);
 
@@ -137,7 +137,7 @@ describe.each(CASES)('on $fw.name', (c) => {
     expect(rig!.cad.calls[0]!.body).toMatchObject({
       title: 'Person down',
       priority: 1,
-      description: 'Caller is down and not responding.\nCaller: Ann Smith | Callback: 555-0101',
+      description: 'Caller is down and not responding.\nCaller: Ann Smith\nCallback: 555-0101',
     });
   });
 

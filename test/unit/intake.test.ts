@@ -168,7 +168,7 @@ describe('intake in character', () => {
     const { intake, queued } = rig({ character: ann });
     intake.take({ ...report, words: 'shots fired', claimed: names });
     const call = queued[0]!.call;
-    expect(call.description).toBe('shots fired\nCaller: Ann Smith | Callback: 555-0101');
+    expect(call.description).toBe('shots fired\nCaller: Ann Smith\nCallback: 555-0101');
     expect(call.metaData).toMatchObject({ callerName: 'Ann Smith', callerPhone: '555-0101' });
   });
 
@@ -216,7 +216,7 @@ describe('intake in character', () => {
     expect(queued[0]!.call).toMatchObject({
       title: 'Person down',
       priority: 1,
-      description: `${defaultMessages.distressWords}\nCaller: Ann Smith | Callback: 555-0101`,
+      description: `${defaultMessages.distressWords}\nCaller: Ann Smith\nCallback: 555-0101`,
     });
     expect(told).toEqual([[3, 'received']]);
     // Standing up again, the same player's empty /911 is a usage hint as before.
@@ -253,7 +253,7 @@ describe('intake in character', () => {
     await Promise.resolve();
     expect(amended[0]?.call.metaData?.callerPhone).toBe('555-0199');
     expect(amended[0]?.call.description).toBe(
-      'shots fired\nCaller: Ann Smith | Callback: 555-0199',
+      'shots fired\nCaller: Ann Smith\nCallback: 555-0199',
     );
   });
 
