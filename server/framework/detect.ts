@@ -45,5 +45,5 @@ export function chooseFramework(
     if (resourceState(CORE_RESOURCE[name]) === 'started')
       return { name, how: `detected: ${CORE_RESOURCE[name]} is started` };
   }
-  return { name: null, how: 'none detected (standalone)' };
+  return { name: null, how: 'standalone: none of them is started' };
 }

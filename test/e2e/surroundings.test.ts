@@ -380,7 +380,7 @@ describe('report911 for a player on Qbox', () => {
 describe('a framework that starts after this resource', () => {
   it('is used from then on: the console says so and the next call carries the character', async () => {
     const { fx, cad, log } = await start();
-    expect(log()).toMatch(/ready: .*no framework \(none detected \(standalone\)\)/);
+    expect(log()).toMatch(/ready: .*no framework \(standalone: none of them is started\)/);
     const caller = await join(fx, 'Jo Bloggs');
     await qbxStandIn.start(fx);
     await fx.waitFor(() => /qbx_core started: now framework qbx \(detected/.test(log()), {

@@ -197,7 +197,7 @@ describe('chooseFramework', () => {
     );
     expect(chooseFramework('auto', states([]))).toEqual({
       name: null,
-      how: 'none detected (standalone)',
+      how: 'standalone: none of them is started',
     });
   });
 
