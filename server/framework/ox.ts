@@ -22,7 +22,7 @@
 
 import { phoneNumberOf as phone } from './phones';
 import type { Character, FrameworkAdapter, FrameworkHost, RefreshEvent } from './types';
-import { type Dict, isDict, playerId, text } from './values';
+import { isDict, playerId, text } from './values';
 
 const RESOURCE = 'ox_core';
 

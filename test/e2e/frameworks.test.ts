@@ -99,9 +99,7 @@ describe.each(CASES)('on $fw.name', (c) => {
     await created(fx, caller);
     const { body, callId } = rig!.cad.calls[0]!;
     expect(body.metaData).toMatchObject({ callerName: 'Ann Smith', callerPhone: '555-0101' });
-    expect(body.description).toBe(
-      'shots fired at the bank\nCaller: Ann Smith\nCallback: 555-0101',
-    );
+    expect(body.description).toBe('shots fired at the bank\nCaller: Ann Smith\nCallback: 555-0101');
     expect(said(caller, /^1 unit on duty was notified\.$/)).toBe(c.duty);
 
     // The responder: one line at once, a blip where it happened, and the CAD's number.

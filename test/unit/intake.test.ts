@@ -252,9 +252,7 @@ describe('intake in character', () => {
     expect(queued[0]?.call.metaData).not.toHaveProperty('callerPhone');
     await Promise.resolve();
     expect(amended[0]?.call.metaData?.callerPhone).toBe('555-0199');
-    expect(amended[0]?.call.description).toBe(
-      'shots fired\nCaller: Ann Smith\nCallback: 555-0199',
-    );
+    expect(amended[0]?.call.description).toBe('shots fired\nCaller: Ann Smith\nCallback: 555-0199');
   });
 
   it('alerts responders (not the caller) and tells the caller how many', () => {
