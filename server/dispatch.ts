@@ -45,7 +45,8 @@ export type ResultCallback = (result: CallResult) => void;
 
 /** Who else hears how calls end: responders in game, and staff through the webhook. */
 export interface DispatchWatch {
-  created(id: string, callId: number | string): void;
+  /** callId null: created, but its number was lost on the way. */
+  created(id: string, callId: number | string | null): void;
   /** Refused for good or dropped: no number will come. */
   ended(id: string): void;
   deadLetter(id: string, source: string, detail: string): void;
@@ -87,7 +88,22 @@ export const DROPPED = 'dropped by an operator';
 
 export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   const { log, notifier, world } = deps;
-  const watch = deps.watch ?? {};
+  /**
+   * Whoever watches (responders, staff) hears after the caller and the calling resource, and
+   * their failure is only logged: it must never hold up a call or the queue.
+   */
+  const watch = <K extends keyof DispatchWatch>(
+    name: K,
+    ...args: Parameters<DispatchWatch[K]>
+  ): void => {
+    const hook = deps.watch?.[name] as ((...a: Parameters<DispatchWatch[K]>) => void) | undefined;
+    if (!hook) return;
+    try {
+      hook(...args);
+    } catch (err) {
+      log.warn(`${name} could not be passed on: ${(err as Error).message}`);
+    }
+  };
   const outbox = new Outbox(deps.store, callMetaSchema);
   // In memory only: a callback is a function of a running resource, so it cannot outlive a restart.
   const callbacks = new Map<string, ResultCallback>();
@@ -131,8 +147,8 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
             notifier.tell(player, 'createdNoNumber', {}, 'ok');
           else if (player !== null) notifier.tell(player, 'created', { callId }, 'ok');
           deps.emitLocal(LocalEvents.callCreated, job.id, outcome.callId, job.call);
-          watch.created?.(job.id, callId);
           settle({ ok: true, id: job.id, callId: outcome.callId });
+          watch('created', job.id, outcome.callId);
           return;
         }
         log.error(
@@ -140,12 +156,12 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         );
         if (player !== null) notifier.tell(player, 'rejected', { reason: outcome.reason }, 'error');
         deps.emitLocal(LocalEvents.callFailed, job.id, outcome.reason);
-        watch.ended?.(job.id);
-        watch.deadLetter?.(job.id, job.meta.source, describeProblem(outcome.problem));
         settle({ ok: false, id: job.id, error: outcome.reason });
+        watch('ended', job.id);
+        watch('deadLetter', job.id, job.meta.source, describeProblem(outcome.problem));
       },
       onOutage(started, reason) {
-        watch.outage?.(started, reason);
+        watch('outage', started, reason);
       },
       onDeadExpired(letters) {
         log.warn(
@@ -177,7 +193,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         const players = new Set([job, ...scheduler.waiting()].map(caller));
         for (const player of players)
           if (player !== null) notifier.tell(player, 'unavailable', {}, 'error');
-        watch.keyRefused?.(describeProblem(outcome.problem));
+        watch('keyRefused', describeProblem(outcome.problem));
         log.error(
           `THE CAD REFUSED THE API KEY (${describeProblem(outcome.problem)}). Sending is paused and every call stays queued: fix sonoran911_apiKey (or api.serverId), then run "sonoran911 retry all".`,
         );
@@ -207,10 +223,10 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
     ): ReturnType<Scheduler<CallMeta>['enqueue']> {
       const queued = scheduler.enqueue(id, call, meta, holdMs);
       if (queued.ok && callback) callbacks.set(id, callback);
-      if (queued.ok && watch.queueHalf) {
+      if (queued.ok && deps.watch?.queueHalf) {
         const { queued: waiting, inFlight } = scheduler.status();
         const past = (waiting + inFlight) * 2 > options.maxQueue;
-        if (past && !pastHalf) watch.queueHalf(waiting + inFlight, options.maxQueue);
+        if (past && !pastHalf) watch('queueHalf', waiting + inFlight, options.maxQueue);
         pastHalf = past;
       }
       return queued;
@@ -230,8 +246,8 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       const player = caller(job);
       if (player !== null) notifier.tell(player, 'rejected', { reason: DROPPED }, 'error');
       deps.emitLocal(LocalEvents.callFailed, job.id, DROPPED);
-      watch.ended?.(job.id);
       settle({ ok: false, id: job.id, error: DROPPED });
+      watch('ended', job.id);
       return 'dropped-waiting';
     },
     /**

@@ -100,6 +100,8 @@ function main(): void {
     ...around,
     players,
     aceAllowed: world.aceAllowed,
+    defer: (fn) => setImmediate(fn),
+    now,
     log,
   });
   const responders = createResponders({
@@ -293,8 +295,8 @@ function main(): void {
   const lookAround = (changed: string, state: 'started' | 'stopped') => {
     const next = surroundings(host, config);
     const before = describeSurroundings(around);
-    const now = describeSurroundings(next);
-    if (now !== before) log.info(`${changed} ${state}: now ${now}`);
+    const after = describeSurroundings(next);
+    if (after !== before) log.info(`${changed} ${state}: now ${after}`);
     around = next;
     characters.use(next);
     characters.sweep();

@@ -142,14 +142,22 @@ export function createIntake(deps: IntakeDeps) {
       const call = amended.ok ? amended.call : first;
       deps.dispatch.scheduler.amend(a.draft.requestId, call);
       // Responders read the call with the names the client gave, as the CAD will.
-      deps.responders.alert(a.draft.requestId, call, a.words, a.alert, player);
+      alertResponders(a, call, false);
     });
 
-  /** Responders hear of a placed call now, of a held one once its place is known. */
+  /**
+   * Responders hear of a placed call now, of a held one once its place is known. The call is
+   * queued by then: a failure here is logged, never the caller's problem.
+   */
   const alertResponders = (a: Accepted, call: DispatchCall, held: boolean): number => {
     const player = a.meta.player;
-    if (held) return deps.responders.count(a.alert, player);
-    return deps.responders.alert(a.draft.requestId, call, a.words, a.alert, player);
+    try {
+      if (held) return deps.responders.count(a.alert, player);
+      return deps.responders.alert(a.draft.requestId, call, a.words, a.alert, player);
+    } catch (err) {
+      log.warn(`responders of call ${a.draft.requestId} not alerted: ${(err as Error).message}`);
+      return 0;
+    }
   };
 
   /** The caller's confirmation ends with how many responders in game were told. */
@@ -294,21 +302,31 @@ export function createIntake(deps: IntakeDeps) {
     const queued = enqueue(requestId, built.call, accepted, holdMs);
     if ('error' in queued) return refuse(queued);
     if (locate) holdForPlace(r, player, accepted, built.call);
+    const phoneDeadline = now + PHONE_WAIT_MS;
     if (phoneLookup && inCharacter)
-      void phoneLookup.then((phone) => {
-        let call = built.call;
-        if (phone !== null) {
-          const draft = {
-            ...accepted.draft,
-            description: describeCall(said, inCharacter.name, phone),
-            caller: { ...accepted.draft.caller!, phone },
-          };
-          const again = build(r, { ...accepted, draft }, place);
-          if (again.ok) call = again.call;
-        }
-        // Released either way: with the number, or as it was.
-        deps.dispatch.scheduler.amend(requestId, call);
-      });
+      void phoneLookup
+        .then((phone) => {
+          // Too late: the call went out as it was (or waits on a retry, which this must not cut short).
+          if (deps.now() > phoneDeadline) return;
+          let call = built.call;
+          if (phone !== null) {
+            const draft = {
+              ...accepted.draft,
+              description: describeCall(said, inCharacter.name, phone),
+              caller: { ...accepted.draft.caller!, phone },
+            };
+            const again = build(r, { ...accepted, draft }, place);
+            if (again.ok) call = again.call;
+          }
+          // Released either way: with the number, or as it was.
+          deps.dispatch.scheduler.amend(requestId, call);
+        })
+        .catch((err: unknown) => {
+          // The call is queued and goes out when its hold ends; only the number is missing.
+          log.warn(
+            `call ${requestId}: the caller's number could not be added: ${(err as Error).message}`,
+          );
+        });
     const alerted = alertResponders(accepted, built.call, locate);
     // The cooldown starts only for an accepted call: a refused one can be tried again.
     if (r.typed) deps.cooldowns.start(cooldownKey, now, command.cooldownSeconds * 1000);

@@ -67,7 +67,7 @@ export function createResponders(deps: RespondersDeps) {
       const x = Number(call.metaData?.x);
       const y = Number(call.metaData?.y);
       const z = Number(call.metaData?.z);
-      const at = call.metaData?.x !== undefined && [x, y, z].every(Number.isFinite);
+      const at = [x, y, z].every(Number.isFinite);
       for (const player of players) {
         deps.chat(player, { color: COLOR, args: [messages.responderAuthor, text] });
         if (at && alert.blipSeconds > 0)
@@ -81,11 +81,18 @@ export function createResponders(deps: RespondersDeps) {
     count(alert: AlertConfig | null, caller: number | null): number {
       return alert === null ? 0 : deps.characters.responders(alert, caller).length;
     },
-    /** The CAD created the call: the same responders read its number. */
-    created(id: string, callId: number | string, present: (player: number) => boolean): void {
+    /**
+     * The CAD created the call: the same responders read its number. Without one (the CAD's
+     * answer was lost) there is nothing new to tell them.
+     */
+    created(
+      id: string,
+      callId: number | string | null,
+      present: (player: number) => boolean,
+    ): void {
       const alerted = tracked.get(id);
-      if (!alerted) return;
       tracked.delete(id);
+      if (!alerted || callId === null) return;
       const text = format(messages.responderCreated, {
         callId,
         title: alerted.title,

@@ -5,10 +5,11 @@
  * (a framework missing, stopped or throwing) degrades to the standalone behaviour: it is
  * said once in the console, and a call is never refused or lost for it.
  */
+import { cleanText } from '../../shared/call/text';
 import type { AlertConfig } from '../../shared/config/schema';
 import type { Logger } from '../log';
 import type { InventorySource } from './inventories';
-import type { PhoneSource } from './phones';
+import { type PhoneSource, phoneNumberOf } from './phones';
 import type { Character, FrameworkAdapter, FrameworkHost } from './types';
 
 /** The framework, phone and inventory read; swapped when one starts or stops. */
@@ -23,8 +24,18 @@ export interface CharactersDeps extends Sources {
   /** The connected players' server ids. */
   players(): number[];
   aceAllowed(player: number, ace: string): boolean;
+  /** Runs `fn` soon, once per burst: one framework update fires several events. */
+  defer(fn: () => void): void;
+  now(): number;
   log: Logger;
 }
+
+/** A phone lookup older than this never settled: the number is asked for again. */
+const STALE_LOOKUP_MS = 10_000;
+
+/** A character name as the player typed it at character creation: one plain line. */
+const cleanName = (name: string | null): string | null =>
+  name === null ? null : cleanText(name, 64) || null;
 
 /** One part (framework, phone, inventory) that can fail: said once when it starts, once when it ends. */
 function failureNotice(log: Logger, what: string, fallback: string) {
@@ -64,20 +75,29 @@ export function createCharacters(deps: CharactersDeps) {
   let adapter: FrameworkAdapter | null = null;
   let phone: PhoneSource | null = null;
   let inventory: InventorySource | null = null;
-  let framework: ReturnType<typeof failureNotice> | null = null;
+  let frameworkNotice: ReturnType<typeof failureNotice> | null = null;
+  /** The framework's own inventory failing is not the framework failing. */
+  let itemsNotice: ReturnType<typeof failureNotice> | null = null;
   let phoneNotice: ReturnType<typeof failureNotice> | null = null;
   let inventoryNotice: ReturnType<typeof failureNotice> | null = null;
   const cache = new Map<number, Character>();
-  /** Numbers a phone resource answered later (an async export), kept until the player leaves. */
+  /**
+   * Numbers an async phone export (npwd) answered, kept until the character changes: asking
+   * again would hold every call for the answer.
+   */
   const phones = new Map<number, string>();
   /** Lookups under way, so a sweep does not ask an async phone twice for one player. */
-  const asking = new Map<number, Promise<string | null>>();
+  const asking = new Map<number, { answer: Promise<string | null>; since: number }>();
+  /** Bumped by `use`: a lookup from the phone used before writes nothing. */
+  let generation = 0;
+  /** Players whose framework events came in this burst; read once when it is over. */
+  const pending = new Set<number>();
 
   const use = (sources: Sources): void => {
     adapter = sources.adapter;
     phone = sources.phone;
     inventory = sources.inventory;
-    framework = adapter
+    frameworkNotice = adapter
       ? failureNotice(
           log,
           `framework ${adapter.name} (${adapter.resource})`,
@@ -90,22 +110,35 @@ export function createCharacters(deps: CharactersDeps) {
     inventoryNotice = inventory
       ? failureNotice(log, `inventory ${inventory.resource}`, 'phoneItem is not checked')
       : null;
+    itemsNotice = adapter
+      ? failureNotice(log, `the ${adapter.name} inventory`, 'phoneItem is not checked')
+      : null;
     phones.clear();
     asking.clear();
+    generation++;
   };
   use(deps);
 
   /** The framework's view; undefined when it failed (the caller keeps what it had). */
   const readFramework = (player: number): Character | null | undefined => {
-    if (!adapter || !framework) return null;
+    const notice = frameworkNotice;
+    if (!adapter || !notice) return null;
     try {
       const state = host.resourceState(adapter.resource);
       if (state !== 'started') throw new Error(`${adapter.resource} is ${state}`);
-      const character = adapter.read(player);
-      framework.answered();
-      return character;
+      const read = adapter.read(player);
+      notice.answered();
+      // Players type their characters' names: one plain line, like any words of theirs.
+      return (
+        read && {
+          ...read,
+          firstName: cleanName(read.firstName),
+          lastName: cleanName(read.lastName),
+          phone: phoneNumberOf(read.phone),
+        }
+      );
     } catch (error) {
-      framework.failed(error);
+      notice.failed(error);
       return undefined;
     }
   };
@@ -116,17 +149,20 @@ export function createCharacters(deps: CharactersDeps) {
     const source = phone;
     const notice = phoneNotice;
     if (known !== undefined || !source || !notice) return known ?? null;
-    if (asking.has(player)) return null;
+    const lookup = asking.get(player);
+    if (lookup && deps.now() - lookup.since < STALE_LOOKUP_MS) return null;
+    const asked = generation;
     try {
       if (host.resourceState(source.resource) !== 'started') return null;
       const answer = source.number(host, player);
+      // A synchronous answer is asked again each time: the equipped phone may change.
       if (!(answer instanceof Promise)) {
         notice.answered();
-        if (answer !== null) phones.set(player, answer);
         return answer;
       }
       const settled = answer.then(
         (number) => {
+          if (asked !== generation) return null;
           asking.delete(player);
           notice.answered();
           if (number === null || !deps.players().includes(player)) return null;
@@ -136,12 +172,13 @@ export function createCharacters(deps: CharactersDeps) {
           return number;
         },
         (error: unknown) => {
+          if (asked !== generation) return null;
           asking.delete(player);
           notice.failed(error);
           return null;
         },
       );
-      asking.set(player, settled);
+      asking.set(player, { answer: settled, since: deps.now() });
     } catch (error) {
       notice.failed(error);
     }
@@ -169,6 +206,13 @@ export function createCharacters(deps: CharactersDeps) {
     return character;
   };
 
+  const flush = (): void => {
+    const players = [...pending];
+    pending.clear();
+    const here = new Set(deps.players());
+    for (const player of players) if (here.has(player)) refresh(player);
+  };
+
   const matches = (alert: AlertConfig, c: Character): boolean => {
     const job = c.job;
     if (!job) return false;
@@ -180,11 +224,7 @@ export function createCharacters(deps: CharactersDeps) {
   return {
     /** Reads from these from now on (a framework or phone started or stopped); sweep after. */
     use,
-    /** The framework's events to listen to (local server events). */
-    eventNames(): string[] {
-      return [...new Set(adapter?.events.map((e) => e.event) ?? [])];
-    },
-    /** One of the framework's events fired: read its player again, or forget them. */
+    /** One of the framework's events fired: read its player again (once per burst), or forget them. */
     event(name: string, source: unknown, args: readonly unknown[]): void {
       for (const e of adapter?.events ?? []) {
         if (e.event !== name) continue;
@@ -195,8 +235,16 @@ export function createCharacters(deps: CharactersDeps) {
           player = null;
         }
         if (player === null || !Number.isInteger(player) || player <= 0) continue;
-        if (e.unload) cache.delete(player);
-        else refresh(player);
+        if (e.unload) {
+          // Another character may load next: nothing of this one may stay.
+          cache.delete(player);
+          phones.delete(player);
+          asking.delete(player);
+          pending.delete(player);
+        } else if (!pending.has(player)) {
+          pending.add(player);
+          if (pending.size === 1) deps.defer(flush);
+        }
       }
     },
     /** The caller, read now; the cached character when the framework fails. Never throws. */
@@ -208,7 +256,7 @@ export function createCharacters(deps: CharactersDeps) {
      * call can wait for the number briefly; null when nothing is asked.
      */
     phoneLookup(player: number): Promise<string | null> | null {
-      return asking.get(player) ?? null;
+      return asking.get(player)?.answer ?? null;
     },
     /** What was last read of a player, without asking again. */
     cached(player: number): Character | null {
@@ -218,6 +266,7 @@ export function createCharacters(deps: CharactersDeps) {
     sweep(): void {
       const here = new Set(deps.players());
       for (const player of cache.keys()) if (!here.has(player)) cache.delete(player);
+      if (!adapter && !phone) return;
       for (const player of here) refresh(player);
     },
     forget(player: number): void {
@@ -257,11 +306,10 @@ export function createCharacters(deps: CharactersDeps) {
           total += n;
           if (total > 0) break;
         }
-        inventoryNotice?.answered();
+        (source ? inventoryNotice : itemsNotice)?.answered();
         return total;
       } catch (error) {
-        if (inventoryNotice) inventoryNotice.failed(error);
-        else if (framework) framework.failed(error);
+        (source ? inventoryNotice : itemsNotice)?.failed(error);
         return null;
       }
     },

@@ -134,24 +134,24 @@ export function esxAdapter(host: FrameworkHost): FrameworkAdapter {
   const itemCount = (player: number, item: string): number | null => {
     if (modern !== false) {
       try {
-        // Nothing: no such item, or no xPlayer yet; either way the player carries none.
+        // Nothing: no such item, or no xPlayer yet. Unknown, so the gate lets the call through.
         const found = staticCall(player, 'getInventoryItem', item);
         modern = true;
-        return isDict(found) ? count(found.count) : 0;
+        return isDict(found) ? count(found.count) : null;
       } catch (error) {
         if (!missingStatic(error)) throw error;
         modern = false;
       }
     }
     const xPlayer = legacyPlayer(player);
-    if (!xPlayer) return 0;
+    if (!xPlayer) return null;
     if (typeof xPlayer.getInventoryItem === 'function') {
       const found = (xPlayer.getInventoryItem as Fn)(item);
-      return isDict(found) ? count(found.count) : 0;
+      return isDict(found) ? count(found.count) : null;
     }
     const inventory = Array.isArray(xPlayer.inventory) ? xPlayer.inventory : [];
     const entry = inventory.find((e) => isDict(e) && e.name === item);
-    return isDict(entry) ? count(entry.count) : 0;
+    return isDict(entry) ? count(entry.count) : null;
   };
 
   const byFirstArgument = (_source: unknown, args: readonly unknown[]) => playerId(args[0]);

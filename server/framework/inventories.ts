@@ -19,15 +19,16 @@ import type { FrameworkHost } from './types';
 export interface InventorySource {
   resource: string;
   /**
-   * How many of `item` the player carries; 0 when the inventory answers nothing (no such
-   * player loaded). Throws as the export does, or when the answer is no count at all, so the
-   * caller decides whether a broken inventory opens or closes the gate.
+   * How many of `item` the player carries; null when the inventory answers nothing (no such
+   * player loaded, say after a restart): unknown, so the gate lets the call through rather
+   * than refuse a player who may well carry a phone. Throws as the export does, or when the
+   * answer is no count at all.
    */
-  count(host: FrameworkHost, player: number, item: string): number;
+  count(host: FrameworkHost, player: number, item: string): number | null;
 }
 
-function countOf(resource: string, value: unknown): number {
-  if (value === null || value === undefined) return 0;
+function countOf(resource: string, value: unknown): number | null {
+  if (value === null || value === undefined) return null;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${resource} answered ${typeof value} for an item count`);
   }
@@ -40,8 +41,8 @@ function isMissingExport(error: unknown, name: string): boolean {
 }
 
 /** The sum of `amount` over qb-inventory 1.x's GetItemsByName slots. */
-function slotTotal(resource: string, value: unknown): number {
-  if (value === null || value === undefined) return 0;
+function slotTotal(resource: string, value: unknown): number | null {
+  if (value === null || value === undefined) return null;
   const slots = Array.isArray(value)
     ? value
     : typeof value === 'object'

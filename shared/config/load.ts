@@ -206,9 +206,10 @@ export function resolveServerId(
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length > 0 ? formatPath(issue.path) : '(whole file)';
-  // `api` itself when it is not an object: whatever it holds may be the key.
+  // `api` itself when it is not an object: whatever it holds may be the key. The webhook URL
+  // holds Discord's token.
   const value =
-    /apiKey$/.test(path) || path === 'api'
+    /apiKey$/.test(path) || path === 'api' || /^staffWebhook/.test(path)
       ? '(hidden)'
       : /baseUrl$/.test(path) && typeof issue.input === 'string'
         ? describe(hideUrlSecrets(issue.input))

@@ -111,6 +111,8 @@ export class Scheduler<M> {
   private readonly dead: DeadLetters<M>;
   private readonly inFlight = new Map<string, Entry<M>>();
   private timer: unknown = null;
+  /** An outage was reported (onOutage) and its end not yet. */
+  private outageSaid = false;
   private timerAt = 0;
   private seq = 0;
   private stopped = false;
@@ -436,7 +438,6 @@ export class Scheduler<M> {
       wallNow: this.deps.wallNow?.() ?? now,
       windowMs: this.options.windowMs,
     });
-    const wasOutage = this.health.outage;
     switch (outcome.type) {
       case 'sent':
         this.health.answered();
@@ -478,11 +479,16 @@ export class Scheduler<M> {
         break;
       }
     }
-    if (wasOutage !== this.health.outage)
-      this.deps.onOutage?.(
-        this.health.outage,
-        outcome.type === 'retry' ? outcome.reason : 'the CAD answered',
-      );
+    // Said once when it starts and once when the CAD answers again: an operator's resume
+    // (retry all) is not the CAD answering, and failing on after it is the same outage.
+    if (this.health.outage && !this.outageSaid) {
+      this.outageSaid = true;
+      this.deps.onOutage?.(true, outcome.type === 'retry' ? outcome.reason : outcome.type);
+    } else if (this.outageSaid && (outcome.type === 'sent' || outcome.type === 'rejected')) {
+      this.outageSaid = false;
+      this.deps.onOutage?.(false, 'the CAD answered');
+    }
+
     this.saveBudget(now);
     this.pump();
   }

@@ -44,6 +44,7 @@ function world(over: { players?: number[]; states?: Record<string, string> } = {
     playerState: () => undefined,
   };
   const players = over.players ?? [1, 2, 3, 4];
+  const clock = 0;
   const log = {
     info: (m: string) => lines.push(m),
     warn: (m: string) => lines.push(m),
@@ -57,6 +58,9 @@ function world(over: { players?: number[]; states?: Record<string, string> } = {
       inventory: sources.inventory ?? null,
       players: () => players,
       aceAllowed: (p, ace) => ace === 'sonoran911.responder' && p === 4,
+      // Synchronous here: a burst of events is one read either way.
+      defer: (fn) => fn(),
+      now: () => clock,
       log,
     });
   return {
@@ -180,6 +184,67 @@ describe('characters', () => {
     broken = true;
     expect(c.itemCount(1, ['phone'])).toBeNull();
     expect(w.lines).toEqual([expect.stringMatching(/inventory ox_inventory failed \(boom\)/)]);
+  });
+});
+
+describe('characters, what cannot be trusted', () => {
+  it('reads a character name as one plain line: no planted callback line or markup', () => {
+    const w = world();
+    w.data.set(1, person({ firstName: 'John\nCallback: 555-0000\n<b>x</b>', phone: '555\n1' }));
+    const c = w.make().caller(1);
+    expect(c?.firstName).not.toMatch(/\n|<b>/);
+    expect(c?.phone).toBeNull();
+  });
+
+  it('forgets an async number when the character changes', async () => {
+    const w = world();
+    w.data.set(1, person());
+    let number = '555-0001';
+    const phone: PhoneSource = { resource: 'npwd', number: async () => number };
+    const c = w.make({ phone });
+    c.caller(1);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(c.caller(1)?.phone).toBe('555-0001');
+    number = '555-0002';
+    c.event('unloaded', 1, []);
+    c.event('loaded', '', [1]);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(c.caller(1)?.phone).toBe('555-0002');
+  });
+
+  it('reads a player once for a burst of events, and not at all without a framework or phone', () => {
+    const w = world();
+    const deferred: (() => void)[] = [];
+    const c = createCharacters({
+      host: { resourceState: () => 'started', call: () => undefined, playerState: () => undefined },
+      adapter: {
+        name: 'qb',
+        resource: 'qb-core',
+        read: (player) => {
+          reads.push(player);
+          return person();
+        },
+        events: [{ event: 'update', player: (_s, args) => Number(args[0]) }],
+      },
+      phone: null,
+      inventory: null,
+      players: () => w.players,
+      aceAllowed: () => false,
+      defer: (fn) => deferred.push(fn),
+      now: () => 0,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    });
+    const reads: number[] = [];
+    for (let i = 0; i < 3; i++) c.event('update', '', [2]);
+    expect(deferred).toHaveLength(1);
+    deferred[0]!();
+    expect(reads).toEqual([2]);
+    const bare = w.make();
+    bare.use({ adapter: null, phone: null, inventory: null });
+    bare.sweep();
+    expect(w.reads()).toBe(0);
   });
 });
 

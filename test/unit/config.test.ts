@@ -84,6 +84,14 @@ describe('config.json', () => {
     expect(text).toContain('exportDefaults.alert.onDutyOnly = "yes": expected true or false');
   });
 
+  it('never prints a webhook URL given in the wrong shape (it holds the token)', () => {
+    const result = load({ staffWebhook: ['https://relay.example/hooks/secret-token-123'] });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.join('\n')).toContain('staffWebhook = (hidden)');
+    expect(result.errors.join('\n')).not.toContain('secret-token');
+  });
+
   it('alerts police and EMS for /911, police for /311, nobody for a command of its own', () => {
     const result = load({ commands: [{ name: '911' }, { name: '311' }, { name: 'tow' }] });
     expect(result.ok).toBe(true);

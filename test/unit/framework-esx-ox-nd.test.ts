@@ -193,8 +193,9 @@ describe('ESX adapter', () => {
     const adapter = esxAdapter(host);
     expect(adapter.itemCount?.(3, 'phone')).toBe(2);
     expect(adapter.itemCount?.(3, 'radio')).toBe(0);
-    expect(adapter.itemCount?.(3, 'none')).toBe(0);
-    expect(adapter.itemCount?.(4, 'phone')).toBe(0);
+    // No such item, or no such player: unknown, so the phoneItem gate lets the call through.
+    expect(adapter.itemCount?.(3, 'none')).toBeNull();
+    expect(adapter.itemCount?.(4, 'phone')).toBeNull();
   });
 
   it('falls back to getSharedObject().GetPlayerFromId where RunStaticPlayerMethod is missing', () => {
@@ -222,7 +223,7 @@ describe('ESX adapter', () => {
     });
     expect(adapter.read(4)).toBeNull();
     expect(adapter.itemCount?.(3, 'phone')).toBe(1);
-    expect(adapter.itemCount?.(3, 'radio')).toBe(0);
+    expect(adapter.itemCount?.(3, 'radio')).toBeNull();
     // Asked for the export once, the shared object once; the reference is kept.
     expect(calls.map((c) => c[1])).toEqual(['RunStaticPlayerMethod', 'getSharedObject']);
     expect(getSharedObject).toHaveBeenCalledTimes(1);
@@ -245,7 +246,7 @@ describe('ESX adapter', () => {
       es_extended: { getSharedObject: () => ({ GetPlayerFromId: () => xPlayer }) },
     });
     expect(esxAdapter(host).itemCount?.(3, 'phone')).toBe(4);
-    expect(esxAdapter(host).itemCount?.(3, 'radio')).toBe(0);
+    expect(esxAdapter(host).itemCount?.(3, 'radio')).toBeNull();
   });
 
   it('names its events with the player as first argument', () => {

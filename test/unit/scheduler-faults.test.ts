@@ -116,6 +116,20 @@ describe('outage changes for staff', () => {
     expect(outages).toEqual([true, false]);
     expect(r.sent).toHaveLength(5);
   });
+
+  it('treats an operator resume during an outage as the same outage, ended only by an answer', async () => {
+    let down = true;
+    const outages: boolean[] = [];
+    const r = rig(() => (down ? fail500 : ok), { outages });
+    for (let i = 0; i < 3; i++) r.add(`c${i}`, call(1, `c${i}`));
+    await r.clock.advance(5 * 60_000);
+    r.s.retry('all');
+    await r.clock.advance(5 * 60_000);
+    expect(outages).toEqual([true]);
+    down = false;
+    await r.clock.advance(10 * 60_000);
+    expect(outages).toEqual([true, false]);
+  });
 });
 
 describe('one call the CAD always fails', () => {
