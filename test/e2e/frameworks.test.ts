@@ -183,11 +183,24 @@ describe.each(CASES)('on $fw.name', (c) => {
     const { fx, caller } = await shift(c, {
       config: { commands: [{ name: '911', cooldownSeconds: 0 }] },
     });
+    const log = () => fx.serverLog(RESOURCE).join('\n');
     fx.stopResource(c.fw.resources[0]!);
-    await fx.settle();
+    await fx.waitFor(() => /stopped: now no framework/.test(log()), { what: 'the console line' });
     caller.type('/911 first');
     await fx.waitFor(() => rig!.cad.calls.length === 1, { what: 'the first call' });
     expect(rig!.cad.calls[0]!.body.metaData?.callerName).toBe('Jo Bloggs');
-    expect(fx.serverLog(RESOURCE).join('\n')).toMatch(/stopped: now no framework/);
+
+    // Its medical and police resources go with it, as an operator restarting it would do.
+    for (const name of c.fw.resources.slice(1)) fx.stopResource(name);
+    await c.fw.start(fx);
+    await fx.waitFor(() => new RegExp(`started: now framework ${c.fw.name}`).test(log()), {
+      what: 'the framework found again',
+    });
+    await c.fw.login(fx, caller, ANN);
+    if (c.phoneFromPhone) await npwd.setNumber(fx, caller, '555-0101');
+    await fx.settle();
+    caller.type('/911 second');
+    await fx.waitFor(() => rig!.cad.calls.length === 2, { what: 'the second call' });
+    expect(rig!.cad.calls[1]!.body.metaData?.callerName).toBe('Ann Smith');
   });
 });
