@@ -18,8 +18,6 @@ import { z } from 'zod';
 import type { Character, FrameworkHost, Job, RefreshEvent } from './types';
 import { playerId } from './values';
 
-export { playerId };
-
 /** A short text field; numbers (a phone saved as a number) become text. */
 const text = (max: number) =>
   z
