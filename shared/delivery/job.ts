@@ -5,9 +5,21 @@
 import type { DispatchCall } from '../call/contract';
 import type { Problem } from './outcome';
 
-export interface Job<M> {
+/**
+ * What a job sends: a dispatch call, or a note on one (the notes lane). The queue reads only
+ * its priority.
+ */
+export interface Payload {
+  priority: number;
+}
+
+export interface Job<M, P extends Payload = DispatchCall> {
   id: string;
-  call: DispatchCall;
+  /**
+   * The request body: the call on the create-call lane, the note on the notes lane. Named
+   * `call` because that is what every saved record holds (the outbox's format).
+   */
+  call: P;
   /** Caller data the scheduler carries but never reads (who to tell, for instance). */
   meta: M;
   /** Wall-clock ms when the call was accepted. */
@@ -22,8 +34,8 @@ export interface Job<M> {
   lastError: string | null;
 }
 
-export interface DeadLetter<M> {
-  job: Job<M>;
+export interface DeadLetter<M, P extends Payload = DispatchCall> {
+  job: Job<M, P>;
   reason: string;
   problem: Problem;
   at: number;

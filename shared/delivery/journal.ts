@@ -3,8 +3,9 @@
  * to it only through `JournalWriter`, so every write, and why it happens, is in this file.
  */
 
+import type { DispatchCall } from '../call/contract';
 import type { SavedPause } from './health';
-import type { DeadLetter, Job } from './job';
+import type { DeadLetter, Job, Payload } from './job';
 
 export interface BudgetState {
   /** Release times of recent requests (see RollingLimiter.snapshot). */
@@ -20,22 +21,22 @@ export interface BudgetState {
 }
 
 /** Where calls are kept so that none is lost: every method must be durable when it returns. */
-export interface Journal<M> {
-  add(job: Job<M>): void;
+export interface Journal<M, P extends Payload = DispatchCall> {
+  add(job: Job<M, P>): void;
   remove(id: string): void;
-  dead(letter: DeadLetter<M>): void;
+  dead(letter: DeadLetter<M, P>): void;
   budget(state: BudgetState): void;
 }
 
-export class JournalWriter<M> {
-  constructor(private readonly journal: Journal<M>) {}
+export class JournalWriter<M, P extends Payload = DispatchCall> {
+  constructor(private readonly journal: Journal<M, P>) {}
 
   /**
    * A call is accepted, changed (amended, renumbered, re-queued) or came back from an attempt:
    * saved (again) so its attempts, last error and what its caller was told survive a restart.
    * Durable before anyone is told; a throw here means nothing was accepted.
    */
-  save(job: Job<M>): void {
+  save(job: Job<M, P>): void {
     this.journal.add(job);
   }
 
@@ -45,7 +46,7 @@ export class JournalWriter<M> {
   }
 
   /** The CAD refused a call for good. */
-  dead(letter: DeadLetter<M>): void {
+  dead(letter: DeadLetter<M, P>): void {
     this.journal.dead(letter);
   }
 

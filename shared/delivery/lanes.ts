@@ -3,17 +3,19 @@
  * and a binary heap. Adding a call or finding the next one costs a binary search or a heap
  * step, never a scan of the queue.
  */
-import type { Job } from './job';
+
+import type { DispatchCall } from '../call/contract';
+import type { Job, Payload } from './job';
 
 /** A waiting or in-flight call and where it stands. */
-export interface Entry<M> {
-  job: Job<M>;
+export interface Entry<M, P extends Payload = DispatchCall> {
+  job: Job<M, P>;
   /**
    * When its aging started: when it was accepted, or for a stalled call its last failure, so
    * aging never lifts a call that keeps failing above the healthy ones.
    */
   agedFrom: number;
-  lane: Lane<M> | null;
+  lane: Lane<M, P> | null;
   /** In the oldest-first heap (see `oldest`); at most once. */
   indexed: boolean;
 }
@@ -22,21 +24,21 @@ export interface Entry<M> {
  * Calls of one priority and kind in first-come order (by seq). `agedFrom` is kept in the same
  * order, so the first call is the most aged and the calls aged past a time are a prefix.
  */
-export class Lane<M> {
-  private items: Entry<M>[] = [];
+export class Lane<M, P extends Payload = DispatchCall> {
+  private items: Entry<M, P>[] = [];
   private head = 0;
 
-  constructor(readonly bucket: Bucket<M>) {}
+  constructor(readonly bucket: Bucket<M, P>) {}
 
   get size(): number {
     return this.items.length - this.head;
   }
 
-  first(): Entry<M> | undefined {
+  first(): Entry<M, P> | undefined {
     return this.items[this.head];
   }
 
-  insert(entry: Entry<M>): void {
+  insert(entry: Entry<M, P>): void {
     const seq = entry.job.seq;
     let i = this.items.length;
     if (i > this.head && this.items[i - 1]!.job.seq > seq) i = this.bound((e) => e.job.seq <= seq);
@@ -49,13 +51,13 @@ export class Lane<M> {
     else this.items.splice(i, 0, entry);
   }
 
-  remove(entry: Entry<M>): void {
+  remove(entry: Entry<M, P>): void {
     const seq = entry.job.seq;
     let i = this.bound((e) => e.job.seq < seq);
     while (i < this.items.length && this.items[i] !== entry) i++;
     if (i >= this.items.length) return;
     if (i === this.head) {
-      this.items[this.head++] = undefined as unknown as Entry<M>;
+      this.items[this.head++] = undefined as unknown as Entry<M, P>;
       if (this.head > 1_024 && this.head * 2 > this.items.length) {
         this.items = this.items.slice(this.head);
         this.head = 0;
@@ -68,12 +70,12 @@ export class Lane<M> {
     return this.bound((e) => e.agedFrom <= t) - this.head;
   }
 
-  *[Symbol.iterator](): Generator<Entry<M>> {
+  *[Symbol.iterator](): Generator<Entry<M, P>> {
     for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
   }
 
   /** The first index from head where `isBefore` turns false (it must hold for a prefix). */
-  private bound(isBefore: (e: Entry<M>) => boolean): number {
+  private bound(isBefore: (e: Entry<M, P>) => boolean): number {
     let lo = this.head;
     let hi = this.items.length;
     while (lo < hi) {
@@ -85,14 +87,14 @@ export class Lane<M> {
   }
 }
 
-export interface Bucket<M> {
+export interface Bucket<M, P extends Payload = DispatchCall> {
   priority: number;
   /** Never failed (or not since it was re-queued by an operator). */
-  ready: Lane<M>;
+  ready: Lane<M, P>;
   /** The last attempt failed: tried after the healthy ones when a probe is chosen. */
-  stalled: Lane<M>;
+  stalled: Lane<M, P>;
   /** Held back while its details arrive (notBefore in the future). */
-  held: Lane<M>;
+  held: Lane<M, P>;
   inFlight: number;
 }
 

@@ -5,8 +5,9 @@
  * another key and reported, so a bad record can never stop the resource from starting.
  */
 import { z } from 'zod';
+import type { DispatchCall } from '../call/contract';
 import { dispatchCallSchema } from '../call/contract';
-import type { DeadLetter, Job } from './job';
+import type { DeadLetter, Job, Payload } from './job';
 import type { BudgetState, Journal } from './journal';
 
 /** The store could not list keys right now (no KVP search handle free); try again later. */
@@ -47,27 +48,43 @@ const budgetSchema = z.object({
   skew: z.number().finite().optional(),
 });
 
-export interface Restored<M> {
-  pending: Job<M>[];
-  dead: DeadLetter<M>[];
+export interface Restored<M, P extends Payload = DispatchCall> {
+  pending: Job<M, P>[];
+  dead: DeadLetter<M, P>[];
   budget: BudgetState | null;
   /** One line per record that was set aside. */
   corrupt: string[];
 }
 
-export class Outbox<M> implements Journal<M> {
+/**
+ * Where one lane keeps its jobs: the create-call lane under `outbox:call:` (the default), the
+ * notes lane under its own prefix and budget key, so neither can read the other's records.
+ */
+export interface OutboxKeys<P> {
+  /** Validates a saved request body. */
+  payload: z.ZodType<P>;
+  prefix: string;
+  budgetKey: string;
+}
+
+export class Outbox<M, P extends Payload = DispatchCall> implements Journal<M, P> {
   private readonly recordSchema;
+  private readonly prefix: string;
+  private readonly budgetKey: string;
 
   constructor(
     private readonly store: KeyValueStore,
     metaSchema: z.ZodType<M>,
+    keys?: OutboxKeys<P>,
   ) {
+    this.prefix = keys?.prefix ?? CALL;
+    this.budgetKey = keys?.budgetKey ?? BUDGET;
     this.recordSchema = z.object({
       v: z.literal(VERSION),
       state: z.enum(['pending', 'dead']),
       job: z.object({
         id: z.string().min(1).max(100),
-        call: dispatchCallSchema,
+        call: keys?.payload ?? dispatchCallSchema,
         meta: metaSchema,
         enqueuedAt: z.number().finite(),
         attempts: z.int().min(0),
@@ -82,26 +99,26 @@ export class Outbox<M> implements Journal<M> {
     });
   }
 
-  add(job: Job<M>): void {
-    this.store.set(CALL + job.id, JSON.stringify({ v: VERSION, state: 'pending', job }));
+  add(job: Job<M, P>): void {
+    this.store.set(this.prefix + job.id, JSON.stringify({ v: VERSION, state: 'pending', job }));
   }
 
   remove(id: string): void {
-    this.store.delete(CALL + id);
+    this.store.delete(this.prefix + id);
   }
 
-  dead(letter: DeadLetter<M>): void {
+  dead(letter: DeadLetter<M, P>): void {
     const { job, ...dead } = letter;
-    this.store.set(CALL + job.id, JSON.stringify({ v: VERSION, state: 'dead', job, dead }));
+    this.store.set(this.prefix + job.id, JSON.stringify({ v: VERSION, state: 'dead', job, dead }));
   }
 
   budget(state: BudgetState): void {
-    this.store.set(BUDGET, JSON.stringify({ v: VERSION, ...state }));
+    this.store.set(this.budgetKey, JSON.stringify({ v: VERSION, ...state }));
   }
 
   /** The saved budget and pause: a plain read, which cannot fail like a key search. */
   loadBudget(): BudgetState | null {
-    const budget = budgetSchema.safeParse(safeJson(this.store.get(BUDGET) ?? 'null'));
+    const budget = budgetSchema.safeParse(safeJson(this.store.get(this.budgetKey) ?? 'null'));
     if (!budget.success) return null;
     const { releases, pause, skew } = budget.data;
     return { releases, pause, ...(skew !== undefined ? { skew } : {}) };
@@ -113,9 +130,9 @@ export class Outbox<M> implements Journal<M> {
    * record copied or edited by hand under another key would be sent again at every restart.
    * Keys are unique, so this also takes at most one record per id.
    */
-  load(): Restored<M> {
-    const restored: Restored<M> = { pending: [], dead: [], budget: null, corrupt: [] };
-    for (const key of new Set(this.store.keys(CALL))) {
+  load(): Restored<M, P> {
+    const restored: Restored<M, P> = { pending: [], dead: [], budget: null, corrupt: [] };
+    for (const key of new Set(this.store.keys(this.prefix))) {
       const raw = this.store.get(key);
       if (raw === null) continue;
       const parsed = this.recordSchema.safeParse(safeJson(raw));
@@ -126,13 +143,17 @@ export class Outbox<M> implements Journal<M> {
         continue;
       }
       const { state, job, dead } = parsed.data;
-      if (key !== CALL + job.id) {
+      if (key !== this.prefix + job.id) {
         restored.corrupt.push(
-          this.setAside(key, raw, `holds call ${job.id}, which belongs under ${CALL}${job.id}`),
+          this.setAside(
+            key,
+            raw,
+            `holds call ${job.id}, which belongs under ${this.prefix}${job.id}`,
+          ),
         );
         continue;
       }
-      const typed = job as Job<M>;
+      const typed = job as unknown as Job<M, P>;
       if (state === 'dead')
         restored.dead.push({ job: typed, ...(dead ?? { reason: 'unknown', problem: {}, at: 0 }) });
       else restored.pending.push(typed);
@@ -144,7 +165,7 @@ export class Outbox<M> implements Journal<M> {
 
   /** Moves a record out of the way, never over one set aside before; says where it went. */
   private setAside(key: string, raw: string, why: string): string {
-    const name = key.slice(CALL.length);
+    const name = key.slice(this.prefix.length);
     let aside = CORRUPT + name;
     for (let n = 2; this.store.get(aside) !== null; n++) aside = `${CORRUPT}${name}~${n}`;
     this.store.set(aside, raw);

@@ -6,23 +6,30 @@
  * binary search per lane. Neither grows with the queue. Time is passed in.
  */
 
-import type { Job } from './job';
+import type { DispatchCall } from '../call/contract';
+import type { Job, Payload } from './job';
 import { type Bucket, type Entry, Heap, Lane } from './lanes';
 
 /** A waiting call as the queue holds it; `agedFrom` is clamped to `now`. */
-export function newEntry<M>(job: Job<M>, agedFrom: number, now: number): Entry<M> {
+export function newEntry<M, P extends Payload = DispatchCall>(
+  job: Job<M, P>,
+  agedFrom: number,
+  now: number,
+): Entry<M, P> {
   return { job, agedFrom: Math.min(agedFrom, now), lane: null, indexed: false };
 }
 
-export class CallQueue<M> {
+export class CallQueue<M, P extends Payload = DispatchCall> {
   /** One per priority in use, most urgent first. */
-  private readonly buckets: Bucket<M>[] = [];
+  private readonly buckets: Bucket<M, P>[] = [];
   /** Every waiting call (in a lane) by id. */
-  private readonly entries = new Map<string, Entry<M>>();
+  private readonly entries = new Map<string, Entry<M, P>>();
   /** Held calls by when they may go; entries that left the held lane are skipped lazily. */
-  private readonly held = new Heap<Entry<M>>((a, b) => a.job.notBefore < b.job.notBefore);
+  private readonly held = new Heap<Entry<M, P>>((a, b) => a.job.notBefore < b.job.notBefore);
   /** Waiting calls by acceptance time, for `oldest`; left ones are skipped lazily. */
-  private readonly oldestHeap = new Heap<Entry<M>>((a, b) => a.job.enqueuedAt < b.job.enqueuedAt);
+  private readonly oldestHeap = new Heap<Entry<M, P>>(
+    (a, b) => a.job.enqueuedAt < b.job.enqueuedAt,
+  );
   private stalledCount = 0;
 
   /** @param agingMs every this many ms of waiting raise a call's priority by one step */
@@ -37,7 +44,7 @@ export class CallQueue<M> {
     return this.stalledCount;
   }
 
-  get(id: string): Entry<M> | undefined {
+  get(id: string): Entry<M, P> | undefined {
     return this.entries.get(id);
   }
 
@@ -46,12 +53,12 @@ export class CallQueue<M> {
   }
 
   /** Waiting calls in no particular order. */
-  all(): Entry<M>[] {
+  all(): Entry<M, P>[] {
     return [...this.entries.values()];
   }
 
   /** Puts a waiting call in its lane: held until `notBefore`, stalled if its last try failed. */
-  enqueue(entry: Entry<M>, now: number): void {
+  enqueue(entry: Entry<M, P>, now: number): void {
     const b = this.bucket(entry.job.call.priority);
     const held = entry.job.notBefore > now;
     const lane = held ? b.held : entry.job.lastError !== null ? b.stalled : b.ready;
@@ -81,7 +88,7 @@ export class CallQueue<M> {
   }
 
   /** Takes a waiting call out of its lane; a call in no lane is left alone. */
-  remove(entry: Entry<M>): void {
+  remove(entry: Entry<M, P>): void {
     const lane = entry.lane;
     if (!lane) return;
     lane.remove(entry);
@@ -95,9 +102,9 @@ export class CallQueue<M> {
    * next request is a probe) a call that has not failed wins if there is one, so one call the
    * CAD chokes on cannot hold up the rest.
    */
-  next(now: number, healthyFirst: boolean): Entry<M> | null {
-    let best: Entry<M> | null = null;
-    const consider = (e: Entry<M> | undefined) => {
+  next(now: number, healthyFirst: boolean): Entry<M, P> | null {
+    let best: Entry<M, P> | null = null;
+    const consider = (e: Entry<M, P> | undefined) => {
       if (e && (best === null || this.before(e, best, now))) best = e;
     };
     for (const b of this.buckets) consider(b.ready.first());
@@ -108,32 +115,32 @@ export class CallQueue<M> {
   }
 
   /** The call leaves its lane for the CAD; it still counts against its priority's room. */
-  takeOff(entry: Entry<M>): void {
+  takeOff(entry: Entry<M, P>): void {
     this.remove(entry);
     this.bucket(entry.job.call.priority).inFlight++;
   }
 
   /** Its answer arrived: it no longer counts against its priority's room. */
-  landed(entry: Entry<M>): void {
+  landed(entry: Entry<M, P>): void {
     this.bucket(entry.job.call.priority).inFlight--;
   }
 
   /** Every waiting call in the order it would be sent now (held ones where they stand). */
-  waiting(now: number): Job<M>[] {
+  waiting(now: number): Job<M, P>[] {
     return [...this.entries.values()]
       .sort((a, b) => (this.before(a, b, now) ? -1 : 1))
       .map((e) => e.job);
   }
 
   /** Waiting calls whose last attempt failed, the longest failing first. */
-  stalledJobs(): Job<M>[] {
-    const jobs: Job<M>[] = [];
+  stalledJobs(): Job<M, P>[] {
+    const jobs: Job<M, P>[] = [];
     for (const b of this.buckets) for (const e of b.stalled) jobs.push(e.job);
     return jobs.sort((a, b) => b.attempts - a.attempts || a.enqueuedAt - b.enqueuedAt);
   }
 
   /** The waiting call accepted first. */
-  oldest(): Entry<M> | undefined {
+  oldest(): Entry<M, P> | undefined {
     for (;;) {
       const top = this.oldestHeap.peek();
       if (!top || this.entries.get(top.job.id) === top) return top;
@@ -197,23 +204,23 @@ export class CallQueue<M> {
   }
 
   /** Lower effective priority first, aging included; first come within a priority. */
-  private before(a: Entry<M>, b: Entry<M>, now: number): boolean {
+  private before(a: Entry<M, P>, b: Entry<M, P>, now: number): boolean {
     const pa = this.effectivePriority(a, now);
     const pb = this.effectivePriority(b, now);
     return pa !== pb ? pa < pb : a.job.seq < b.job.seq;
   }
 
-  private effectivePriority(entry: Entry<M>, now: number): number {
+  private effectivePriority(entry: Entry<M, P>, now: number): number {
     const steps = Math.floor(Math.max(0, now - entry.agedFrom) / this.agingMs);
     return entry.job.call.priority - steps;
   }
 
-  private bucket(priority: number): Bucket<M> {
+  private bucket(priority: number): Bucket<M, P> {
     let i = 0;
     while (i < this.buckets.length && this.buckets[i]!.priority < priority) i++;
     const found = this.buckets[i];
     if (found?.priority === priority) return found;
-    const bucket = { priority, inFlight: 0 } as Bucket<M>;
+    const bucket = { priority, inFlight: 0 } as Bucket<M, P>;
     bucket.ready = new Lane(bucket);
     bucket.stalled = new Lane(bucket);
     bucket.held = new Lane(bucket);
@@ -222,7 +229,7 @@ export class CallQueue<M> {
   }
 
   /** The held call released first, if any; entries no longer held are dropped on the way. */
-  private nextHeld(): Entry<M> | undefined {
+  private nextHeld(): Entry<M, P> | undefined {
     for (;;) {
       const top = this.held.peek();
       if (!top || top.lane === top.lane?.bucket.held) return top;

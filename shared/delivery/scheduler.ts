@@ -9,7 +9,7 @@
 import type { DispatchCall } from '../call/contract';
 import { DEFAULT_MAX_DEAD_LETTERS, DeadLetters } from './dead-letters';
 import { type BackoffOptions, KeyHealth, type Pause } from './health';
-import type { DeadLetter, Job } from './job';
+import type { DeadLetter, Job, Payload } from './job';
 import { type BudgetState, type Journal, JournalWriter } from './journal';
 import type { Entry } from './lanes';
 import { type LimiterOptions, type ReleaseStore, RollingLimiter } from './limiter';
@@ -24,8 +24,8 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
-export interface SchedulerDeps<M> {
-  send(call: DispatchCall, job: Job<M>): Promise<HttpAttempt>;
+export interface SchedulerDeps<M, P extends Payload = DispatchCall> {
+  send(call: P, job: Job<M, P>): Promise<HttpAttempt>;
   /**
    * Milliseconds on the wall clock's scale (times are persisted and must mean the same after
    * a restart) that never jump within a run: see `steadyClock`.
@@ -36,16 +36,16 @@ export interface SchedulerDeps<M> {
   timers: Timers;
   /** [0, 1), for backoff jitter. */
   random(): number;
-  journal: Journal<M>;
+  journal: Journal<M, P>;
   /** The create-call lane's rolling log. @default in memory */
   releases?: ReleaseStore;
   /** The call is done: created (`sent`) or refused for good (`rejected`, now a dead letter). */
-  onSettled(job: Job<M>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
+  onSettled(job: Job<M, P>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
   /** An attempt failed and the call waits to be tried again. */
-  onDelayed(job: Job<M>, outcome: Extract<Outcome, { type: 'retry' | 'rate-limited' }>): void;
+  onDelayed(job: Job<M, P>, outcome: Extract<Outcome, { type: 'retry' | 'rate-limited' }>): void;
   /** A request was refused for its key; sending stops until `retry('all')`. */
   onUnauthorized(
-    job: Job<M>,
+    job: Job<M, P>,
     outcome: Extract<Outcome, { type: 'unauthorized' }>,
     /** True for the first refusal of this pause; later ones are calls that were in flight. */
     first: boolean,
@@ -54,7 +54,7 @@ export interface SchedulerDeps<M> {
    * The oldest dead letters were removed for good to stay within `maxDeadLetters` (already
    * gone from the journal), for a console line.
    */
-  onDeadExpired?(letters: DeadLetter<M>[]): void;
+  onDeadExpired?(letters: DeadLetter<M, P>[]): void;
   /**
    * Failures in a row began to look like an outage (`started`), or the CAD answered again
    * after one: for staff, once per change.
@@ -103,13 +103,13 @@ export interface SchedulerStatus {
   oldestWaitingMs: number | null;
 }
 
-export class Scheduler<M> {
+export class Scheduler<M, P extends Payload = DispatchCall> {
   private readonly limiter: RollingLimiter;
-  private readonly queue: CallQueue<M>;
+  private readonly queue: CallQueue<M, P>;
   private readonly health: KeyHealth;
-  private readonly journal: JournalWriter<M>;
-  private readonly dead: DeadLetters<M>;
-  private readonly inFlight = new Map<string, Entry<M>>();
+  private readonly journal: JournalWriter<M, P>;
+  private readonly dead: DeadLetters<M, P>;
+  private readonly inFlight = new Map<string, Entry<M, P>>();
   private timer: unknown = null;
   /** An outage was reported (onOutage) and its end not yet. */
   private outageSaid = false;
@@ -120,7 +120,7 @@ export class Scheduler<M> {
   private latencyMs = 300;
 
   constructor(
-    private readonly deps: SchedulerDeps<M>,
+    private readonly deps: SchedulerDeps<M, P>,
     private readonly options: SchedulerOptions,
   ) {
     this.limiter = new RollingLimiter(options, deps.releases);
@@ -139,7 +139,7 @@ export class Scheduler<M> {
    * many calls and dead letters it took back. Times from the future (a clock that was set
    * back since) are clamped to what they can be at most.
    */
-  restore(saved: { pending: Job<M>[]; dead: DeadLetter<M>[]; budget: BudgetState | null }): {
+  restore(saved: { pending: Job<M, P>[]; dead: DeadLetter<M, P>[]; budget: BudgetState | null }): {
     pending: number;
     dead: number;
   } {
@@ -151,7 +151,7 @@ export class Scheduler<M> {
     const late = this.queue.all().sort((a, b) => a.job.seq - b.job.seq);
     const taken = { pending: 0, dead: 0 };
     const pending = [...saved.pending].sort((a, b) => a.seq - b.seq);
-    const restored: Entry<M>[] = [];
+    const restored: Entry<M, P>[] = [];
     for (const job of pending) {
       if (known(job.id)) continue;
       // Backoff from before the restart is forgotten: the restart itself took time. A call
@@ -206,7 +206,7 @@ export class Scheduler<M> {
    * them if they never do. Refused only when `maxQueue` calls at least as urgent are waiting;
    * the refusal says roughly when there will be room.
    */
-  enqueue(id: string, call: DispatchCall, meta: M, holdMs = 0): EnqueueResult {
+  enqueue(id: string, call: P, meta: M, holdMs = 0): EnqueueResult {
     const now = this.deps.now();
     const { waiting, inFlight } = this.queue.atLeastAsUrgent(call.priority);
     if (waiting + inFlight >= this.options.maxQueue) {
@@ -215,7 +215,7 @@ export class Scheduler<M> {
       const sends = Math.max(0, waiting + inFlight - this.options.maxQueue - inFlight);
       return { ok: false, reason: 'full', waitMs: this.estimate(sends, now) + this.latencyMs };
     }
-    const job: Job<M> = {
+    const job: Job<M, P> = {
       id,
       call,
       meta,
@@ -237,7 +237,7 @@ export class Scheduler<M> {
    * Replaces the body of a call that has not been sent yet and releases it if it was held.
    * False when it is already in flight or done: it then goes (or went) as first queued.
    */
-  amend(id: string, call: DispatchCall): boolean {
+  amend(id: string, call: P): boolean {
     const entry = this.queue.get(id);
     if (!entry) return false;
     const now = this.deps.now();
@@ -289,17 +289,17 @@ export class Scheduler<M> {
   }
 
   /** Oldest first. */
-  deadLetters(): DeadLetter<M>[] {
+  deadLetters(): DeadLetter<M, P>[] {
     return this.dead.list();
   }
 
   /** Every waiting call in the order it would be sent now (held ones where they stand). */
-  waiting(): Job<M>[] {
+  waiting(): Job<M, P>[] {
     return this.queue.waiting(this.deps.now());
   }
 
   /** Waiting calls whose last attempt failed, the longest failing first. */
-  stalledCalls(): Job<M>[] {
+  stalledCalls(): Job<M, P>[] {
     return this.queue.stalledJobs();
   }
 
@@ -409,7 +409,7 @@ export class Scheduler<M> {
     );
   }
 
-  private start(entry: Entry<M>, now: number): void {
+  private start(entry: Entry<M, P>, now: number): void {
     const { job } = entry;
     this.queue.takeOff(entry);
     this.limiter.begin(job.id, now);
@@ -425,7 +425,7 @@ export class Scheduler<M> {
       .then((result) => this.finish(entry, now, result));
   }
 
-  private finish(entry: Entry<M>, startedAt: number, attempt: HttpAttempt): void {
+  private finish(entry: Entry<M, P>, startedAt: number, attempt: HttpAttempt): void {
     if (this.stopped) return;
     const { job } = entry;
     const now = this.deps.now();
