@@ -1,14 +1,14 @@
 /**
- * Ordering: which waiting call goes next. Calls wait in one lane per priority and kind
+ * Ordering: which waiting call goes next. Calls wait in one FIFO per priority and kind
  * (healthy, stalled, held), each in first-come order. Aging moves a call up one step per
- * `agingMs`, and a lane's calls age in the order they stand, so its first call is its most
- * urgent: picking the next call compares a handful of lane heads, and a new call's place is a
- * binary search per lane. Neither grows with the queue. Time is passed in.
+ * `agingMs`, and a FIFO's calls age in the order they stand, so its first call is its most
+ * urgent: picking the next call compares a handful of FIFO heads, and a new call's place is a
+ * binary search per FIFO. Neither grows with the queue. Time is passed in.
  */
 
 import type { DispatchCall } from '../call/contract';
+import { type Bucket, type Entry, Fifo, Heap } from './fifos';
 import type { Job, Payload } from './job';
-import { type Bucket, type Entry, Heap, Lane } from './lanes';
 
 /** A waiting call as the queue holds it; `agedFrom` is clamped to `now`. */
 export function newEntry<M, P extends Payload = DispatchCall>(
@@ -16,15 +16,15 @@ export function newEntry<M, P extends Payload = DispatchCall>(
   agedFrom: number,
   now: number,
 ): Entry<M, P> {
-  return { job, agedFrom: Math.min(agedFrom, now), lane: null, indexed: false };
+  return { job, agedFrom: Math.min(agedFrom, now), fifo: null, indexed: false };
 }
 
 export class CallQueue<M, P extends Payload = DispatchCall> {
   /** One per priority in use, most urgent first. */
   private readonly buckets: Bucket<M, P>[] = [];
-  /** Every waiting call (in a lane) by id. */
+  /** Every waiting call (in a fifo) by id. */
   private readonly entries = new Map<string, Entry<M, P>>();
-  /** Held calls by when they may go; entries that left the held lane are skipped lazily. */
+  /** Held calls by when they may go; entries that left the held fifo are skipped lazily. */
   private readonly held = new Heap<Entry<M, P>>((a, b) => a.job.notBefore < b.job.notBefore);
   /** Waiting calls by acceptance time, for `oldest`; left ones are skipped lazily. */
   private readonly oldestHeap = new Heap<Entry<M, P>>(
@@ -57,20 +57,20 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     return [...this.entries.values()];
   }
 
-  /** Puts a waiting call in its lane: held until `notBefore`, stalled if its last try failed. */
+  /** Puts a waiting call in its fifo: held until `notBefore`, stalled if its last try failed. */
   enqueue(entry: Entry<M, P>, now: number): void {
     const b = this.bucket(entry.job.call.priority);
     const held = entry.job.notBefore > now;
-    const lane = held ? b.held : entry.job.lastError !== null ? b.stalled : b.ready;
-    lane.insert(entry);
-    entry.lane = lane;
+    const fifo = held ? b.held : entry.job.lastError !== null ? b.stalled : b.ready;
+    fifo.insert(entry);
+    entry.fifo = fifo;
     if (held) {
       this.held.push(entry);
       // Released early (amend) calls stay in the heap until they reach its top: compact.
       if (this.held.size > 2 * this.entries.size + 64)
-        this.held.rebuild((e) => e.lane === e.lane?.bucket.held);
+        this.held.rebuild((e) => e.fifo === e.fifo?.bucket.held);
     }
-    if (lane === b.stalled) this.stalledCount++;
+    if (fifo === b.stalled) this.stalledCount++;
     this.entries.set(entry.job.id, entry);
     if (!entry.indexed) {
       entry.indexed = true;
@@ -87,18 +87,18 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     }
   }
 
-  /** Takes a waiting call out of its lane; a call in no lane is left alone. */
+  /** Takes a waiting call out of its fifo; a call in no fifo is left alone. */
   remove(entry: Entry<M, P>): void {
-    const lane = entry.lane;
-    if (!lane) return;
-    lane.remove(entry);
-    if (lane === lane.bucket.stalled) this.stalledCount--;
-    entry.lane = null;
+    const fifo = entry.fifo;
+    if (!fifo) return;
+    fifo.remove(entry);
+    if (fifo === fifo.bucket.stalled) this.stalledCount--;
+    entry.fifo = null;
     this.entries.delete(entry.job.id);
   }
 
   /**
-   * The next call to send: the most urgent lane head. With `healthyFirst` (after a failure the
+   * The next call to send: the most urgent fifo head. With `healthyFirst` (after a failure the
    * next request is a probe) a call that has not failed wins if there is one, so one call the
    * CAD chokes on cannot hold up the rest.
    */
@@ -114,7 +114,7 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     return best;
   }
 
-  /** The call leaves its lane for the CAD; it still counts against its priority's room. */
+  /** The call leaves its fifo for the CAD; it still counts against its priority's room. */
   takeOff(entry: Entry<M, P>): void {
     this.remove(entry);
     this.bucket(entry.job.call.priority).inFlight++;
@@ -154,7 +154,7 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     return this.nextHeld()?.job.notBefore;
   }
 
-  /** Held calls whose time has come join their priority's healthy lane. */
+  /** Held calls whose time has come join their priority's healthy fifo. */
   releaseHeld(now: number): void {
     for (let e = this.nextHeld(); e && e.job.notBefore <= now; e = this.nextHeld()) {
       this.held.pop();
@@ -179,13 +179,13 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
   countBefore(priority: number, now: number): number {
     let n = 0;
     for (const b of this.buckets) {
-      const lanes = [b.ready, b.stalled, b.held];
+      const fifos = [b.ready, b.stalled, b.held];
       if (b.priority <= priority) {
-        for (const lane of lanes) n += lane.size;
+        for (const fifo of fifos) n += fifo.size;
       } else {
         // A call of this bucket goes first once it aged (b.priority - priority) steps.
         const t = now - (b.priority - priority) * this.agingMs;
-        for (const lane of lanes) n += lane.agedBy(t);
+        for (const fifo of fifos) n += fifo.agedBy(t);
       }
     }
     return n;
@@ -221,9 +221,9 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     const found = this.buckets[i];
     if (found?.priority === priority) return found;
     const bucket = { priority, inFlight: 0 } as Bucket<M, P>;
-    bucket.ready = new Lane(bucket);
-    bucket.stalled = new Lane(bucket);
-    bucket.held = new Lane(bucket);
+    bucket.ready = new Fifo(bucket);
+    bucket.stalled = new Fifo(bucket);
+    bucket.held = new Fifo(bucket);
     this.buckets.splice(i, 0, bucket);
     return bucket;
   }
@@ -232,7 +232,7 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
   private nextHeld(): Entry<M, P> | undefined {
     for (;;) {
       const top = this.held.peek();
-      if (!top || top.lane === top.lane?.bucket.held) return top;
+      if (!top || top.fifo === top.fifo?.bucket.held) return top;
       this.held.pop();
     }
   }

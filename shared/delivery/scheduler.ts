@@ -8,10 +8,10 @@
  */
 import type { DispatchCall } from '../call/contract';
 import { DEFAULT_MAX_DEAD_LETTERS, DeadLetters } from './dead-letters';
+import type { Entry } from './fifos';
 import { type BackoffOptions, KeyHealth, type Pause } from './health';
 import type { DeadLetter, Job, Payload } from './job';
 import { type BudgetState, type Journal, JournalWriter } from './journal';
-import type { Entry } from './lanes';
 import { type LimiterOptions, type ReleaseStore, RollingLimiter } from './limiter';
 import { classify, type HttpAttempt, type Outcome } from './outcome';
 import { CallQueue, newEntry } from './queue';
@@ -37,7 +37,7 @@ export interface SchedulerDeps<M, P extends Payload = DispatchCall> {
   /** [0, 1), for backoff jitter. */
   random(): number;
   journal: Journal<M, P>;
-  /** The create-call lane's rolling log. @default in memory */
+  /** This lane's rolling log. @default in memory */
   releases?: ReleaseStore;
   /** The call is done: created (`sent`) or refused for good (`rejected`, now a dead letter). */
   onSettled(job: Job<M, P>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
@@ -62,10 +62,13 @@ export interface SchedulerDeps<M, P extends Payload = DispatchCall> {
   onOutage?(started: boolean, reason: string): void;
 }
 
-/** The budget of the create-call lane (POST dispatch-calls), the one lane so far. */
-export type CreateCallLane = LimiterOptions;
+/**
+ * The budget of one lane: one CAD endpoint's own allowance (creating calls: 20 per 60 s by
+ * default; the notes endpoint has its own). A scheduler drives one lane.
+ */
+export type LaneBudget = LimiterOptions;
 
-export interface SchedulerOptions extends CreateCallLane, BackoffOptions {
+export interface SchedulerOptions extends LaneBudget, BackoffOptions {
   /**
    * Calls waiting or in flight at most, counted per urgency: a new call is refused only when
    * this many calls at least as urgent as it are waiting, so a backlog of less urgent calls

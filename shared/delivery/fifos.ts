@@ -1,5 +1,5 @@
 /**
- * The queue's data structures (see scheduler.ts): one first-come lane per priority and kind,
+ * The queue's data structures (see scheduler.ts): one first-come FIFO per priority and kind,
  * and a binary heap. Adding a call or finding the next one costs a binary search or a heap
  * step, never a scan of the queue.
  */
@@ -15,7 +15,7 @@ export interface Entry<M, P extends Payload = DispatchCall> {
    * aging never lifts a call that keeps failing above the healthy ones.
    */
   agedFrom: number;
-  lane: Lane<M, P> | null;
+  fifo: Fifo<M, P> | null;
   /** In the oldest-first heap (see `oldest`); at most once. */
   indexed: boolean;
 }
@@ -24,7 +24,7 @@ export interface Entry<M, P extends Payload = DispatchCall> {
  * Calls of one priority and kind in first-come order (by seq). `agedFrom` is kept in the same
  * order, so the first call is the most aged and the calls aged past a time are a prefix.
  */
-export class Lane<M, P extends Payload = DispatchCall> {
+export class Fifo<M, P extends Payload = DispatchCall> {
   private items: Entry<M, P>[] = [];
   private head = 0;
 
@@ -90,11 +90,11 @@ export class Lane<M, P extends Payload = DispatchCall> {
 export interface Bucket<M, P extends Payload = DispatchCall> {
   priority: number;
   /** Never failed (or not since it was re-queued by an operator). */
-  ready: Lane<M, P>;
+  ready: Fifo<M, P>;
   /** The last attempt failed: tried after the healthy ones when a probe is chosen. */
-  stalled: Lane<M, P>;
+  stalled: Fifo<M, P>;
   /** Held back while its details arrive (notBefore in the future). */
-  held: Lane<M, P>;
+  held: Fifo<M, P>;
   inFlight: number;
 }
 
