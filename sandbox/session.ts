@@ -481,13 +481,15 @@ function describeRequest(r: CadRequest, paint: (code: string, text: string) => s
   }
   const tone = r.status < 300 ? '32' : r.status === 429 ? '33' : '31';
   const what =
-    r.callId !== undefined
-      ? `created #${r.callId}`
-      : r.status === 429
-        ? 'rate limited'
-        : r.injected
-          ? 'injected failure'
-          : 'refused';
+    r.route === 'notes' && r.status < 300
+      ? 'note added'
+      : r.callId !== undefined
+        ? `created #${r.callId}`
+        : r.status === 429
+          ? 'rate limited'
+          : r.injected
+            ? 'injected failure'
+            : 'refused';
   const title = (r.body as { title?: string } | undefined)?.title;
   return paint(tone, `← POST ${r.path} ${r.status} ${what}${title ? ` "${title}"` : ''}`);
 }

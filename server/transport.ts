@@ -5,6 +5,7 @@
  * it into reasons and Problems that are logged, stored in KVP and shown in chat.
  */
 import type { DispatchCall } from '../shared/call/contract';
+import { type NoteRequest, noteBody } from '../shared/call/note';
 import type { HttpAttempt } from '../shared/delivery/outcome';
 
 export interface TransportOptions {
@@ -25,9 +26,36 @@ export interface TransportOptions {
   fetch?: typeof fetch;
 }
 
+/** Creates calls: `POST .../dispatch-calls` with the call as its body. */
 export function createTransport(
   options: TransportOptions,
 ): (call: DispatchCall) => Promise<HttpAttempt> {
+  const post = poster(options);
+  return (call) =>
+    post(
+      '/dispatch-calls',
+      call,
+      (status, why) =>
+        `call ${call.metaData?.requestId ?? '(no requestId)'}: the CAD answered HTTP ${status} (created) but the rest of its answer was lost (${why}); the call counts as created and is not sent again, its CAD call number is unknown`,
+    );
+}
+
+/** Adds notes: `POST .../dispatch-calls/{callId}/notes` with only the note's own fields. */
+export function createNoteTransport(
+  options: TransportOptions,
+): (note: NoteRequest) => Promise<HttpAttempt> {
+  const post = poster(options);
+  return (note) =>
+    post(
+      `/dispatch-calls/${encodeURIComponent(String(note.callId))}/notes`,
+      noteBody(note),
+      () =>
+        `a note on CAD call #${note.callId}: the CAD answered (added) but the rest of its answer was lost; the note counts as added and is not sent again`,
+    );
+}
+
+/** One POST under the server's path; `lost` says what a 2xx whose body was lost means. */
+function poster(options: TransportOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
   const redact =
@@ -36,8 +64,12 @@ export function createTransport(
       const key = options.apiKey();
       return key.length >= 4 ? text.split(key).join('[redacted]') : text;
     });
-  return async (call) => {
-    const url = `${base}/v2/emergency/servers/${options.serverId()}/dispatch-calls`;
+  return async (
+    path: string,
+    payload: unknown,
+    lost: (status: number, why: string) => string,
+  ): Promise<HttpAttempt> => {
+    const url = `${base}/v2/emergency/servers/${options.serverId()}${path}`;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     let response: Response;
@@ -49,7 +81,7 @@ export function createTransport(
           'Content-Type': 'application/json',
           Accept: 'application/json, application/problem+json',
         },
-        body: JSON.stringify(call),
+        body: JSON.stringify(payload),
         signal: controller.signal,
         // A redirect is classified, never followed (see classify in shared/delivery/outcome.ts).
         redirect: 'manual',
@@ -72,11 +104,7 @@ export function createTransport(
     } catch (err) {
       // The status line arrived: it is the CAD's verdict, whatever happens to the body.
       const bodyLost = controller.signal.aborted ? 'timed out' : redact(errorText(err));
-      if (status >= 200 && status < 300) {
-        options.notice?.(
-          `call ${call.metaData?.requestId ?? '(no requestId)'}: the CAD answered HTTP ${status} (created) but the rest of its answer was lost (${bodyLost}); the call counts as created and is not sent again, its CAD call number is unknown`,
-        );
-      }
+      if (status >= 200 && status < 300) options.notice?.(lost(status, bodyLost));
       return { kind: 'response', status, headers, body: '', bodyLost };
     } finally {
       clearTimeout(timer);

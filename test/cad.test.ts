@@ -348,3 +348,248 @@ describe('faults', () => {
     expect(first.some((s) => s !== 201)).toBe(true);
   });
 });
+
+const validNote = {
+  note: 'Suspect vehicle fleeing northbound',
+  noteType: 'text',
+  label: 'Integration',
+};
+
+function notePath(callId: number | string, serverId: number | string = 1): string {
+  return `/v2/emergency/servers/${serverId}/dispatch-calls/${callId}/notes`;
+}
+
+async function postNote(cad: LocalCad, callId: number | string, o: PostOptions = {}) {
+  return post(cad, {
+    ...o,
+    path: o.path ?? notePath(callId, o.serverId),
+    body: o.body ?? validNote,
+  });
+}
+
+describe('notes', () => {
+  it('adds a note to a created call: 200 { callId, note }, stored in cad.notes', async () => {
+    let t = 5_000;
+    const cad = await start({ now: () => t });
+    expect((await post(cad)).json?.callId).toBe(1001);
+    t = 6_000;
+    const r = await postNote(cad, 1001);
+    expect(r.status).toBe(200);
+    expect(r.type).toBe('application/json');
+    expect(r.json).toEqual({ callId: 1001, note: validNote.note });
+    expect(r.headers.get('x-kong-request-id')).toBeTruthy();
+    expect(cad.notes).toEqual([
+      { callId: 1001, body: validNote, receivedAt: 6_000, headers: expect.any(Object) },
+    ]);
+    expect(cad.notes[0]?.headers.authorization).toBe('Bearer test-key');
+    expect(cad.requests.map((q) => [q.route, q.status, q.callId])).toEqual([
+      ['calls', 201, 1001],
+      ['notes', 200, undefined],
+    ]);
+    // A trailing slash is the same route, as for calls.
+    expect((await postNote(cad, 1001, { path: `${notePath(1001)}/` })).status).toBe(200);
+    expect(cad.notes).toHaveLength(2);
+  });
+
+  it('can answer 201 instead', async () => {
+    const cad = await start({ noteSuccessStatus: 201 });
+    await post(cad);
+    expect((await postNote(cad, 1001)).status).toBe(201);
+  });
+
+  it('lists every note body problem in a 400 problem+json', async () => {
+    const cad = await start();
+    await post(cad);
+    const r = await postNote(cad, 1001, { body: { noteType: 7, label: '', extra: 1 } });
+    expect(r.status).toBe(400);
+    expect(r.type).toBe('application/problem+json');
+    const detail = String(r.json?.detail);
+    for (const part of ['note:', 'noteType:', 'label:', 'extra: unknown property']) {
+      expect(detail).toContain(part);
+    }
+    expect(r.json?.errors).toHaveLength(4);
+    const empty = await postNote(cad, 1001, { body: { ...validNote, note: '' } });
+    expect(empty.json?.errors).toEqual([{ path: 'note', message: expect.any(String) }]);
+    for (const body of [[validNote], 'text', null]) {
+      const bad = await postNote(cad, 1001, { raw: JSON.stringify(body) });
+      expect([bad.status, bad.type]).toEqual([400, 'application/problem+json']);
+    }
+    expect((await postNote(cad, 1001, { raw: '{"note":' })).json?.detail).toBe(
+      'Request body is not valid JSON',
+    );
+    expect((await postNote(cad, 1001, { contentType: 'text/plain' })).status).toBe(415);
+    // Validation comes before the call lookup: a bad body to an unknown call is a 400.
+    expect((await postNote(cad, 9999, { body: {} })).status).toBe(400);
+    expect(cad.notes).toEqual([]);
+  });
+
+  it('answers 404 for an unknown call, a call on another server and a closed call', async () => {
+    const cad = await start({ keys: { k: { serverIds: [1, 7] } } });
+    const auth = 'Bearer k';
+    await post(cad, { auth, serverId: 7 }); // 1001 on server 7
+    await post(cad, { auth }); // 1002 on server 1
+    const unknown = await postNote(cad, 9999, { auth });
+    expect([unknown.status, unknown.type]).toEqual([404, 'application/problem+json']);
+    expect(unknown.json?.detail).toBe('Dispatch call 9999 was not found');
+    expect((await postNote(cad, 'abc', { auth })).status).toBe(404);
+    expect((await postNote(cad, 1001, { auth })).status).toBe(404);
+    expect((await postNote(cad, 1001, { auth, serverId: 7 })).status).toBe(200);
+    expect((await postNote(cad, 1002, { auth, serverId: 3 })).json?.detail).toBe(
+      'Server 3 is not configured for this community',
+    );
+
+    expect((await postNote(cad, 1002, { auth })).status).toBe(200);
+    cad.closeCall(1002);
+    expect(cad.calls[1]?.closedAt).toEqual(expect.any(Number));
+    const closed = await postNote(cad, 1002, { auth });
+    expect([closed.status, closed.type]).toEqual([404, 'application/problem+json']);
+    expect(closed.json?.detail).toBe('Dispatch call 1002 is closed');
+    expect(cad.notes.map((n) => n.callId)).toEqual([1001, 1002]);
+
+    // close(callId) closes the call, not the server; mistakes throw.
+    expect(() => cad.closeCall(1002)).toThrow(/already closed/);
+    expect(() => cad.closeCall(4242)).toThrow(/no such call/);
+    expect((await post(cad, { auth })).status).toBe(201);
+    const get = await postNote(cad, 1001, { auth, serverId: 7, method: 'GET' });
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+  });
+
+  it('records attached units without changing any answer', async () => {
+    let t = 1_000;
+    const cad = await start({ now: () => t });
+    await post(cad);
+    await post(cad);
+    expect(cad.attach(1001)).toEqual({ callId: 1001, unit: 1, at: 1_000 });
+    t = 2_000;
+    cad.attach(1001, 'player-1234');
+    cad.attach(1002);
+    expect(cad.calls[0]?.units).toEqual([
+      { callId: 1001, unit: 1, at: 1_000 },
+      { callId: 1001, unit: 'player-1234', at: 2_000 },
+    ]);
+    expect(cad.calls[1]?.units.map((u) => u.unit)).toEqual([2]);
+    expect((await postNote(cad, 1001)).status).toBe(200);
+    expect(() => cad.attach(9999)).toThrow(/no such call/);
+    cad.closeCall(1001);
+    expect(() => cad.attach(1001, 'late')).toThrow(/already closed/);
+  });
+});
+
+describe('notes rate limit', () => {
+  it('has its own budget, independent of the calls budget', async () => {
+    let t = 1_000_000;
+    const cad = await start({
+      now: () => t,
+      limit: { requests: 2, windowMs: 60_000 },
+      noteLimit: { requests: 3, windowMs: 60_000 },
+    });
+    expect((await post(cad)).status).toBe(201);
+    expect((await post(cad)).status).toBe(201);
+    expect((await post(cad)).status).toBe(429); // calls spent ...
+    for (let i = 0; i < 3; i++) {
+      expect((await postNote(cad, 1001)).status).toBe(200); // ... notes are not
+      t += 1_000;
+    }
+    const refused = await postNote(cad, 1001);
+    expect(refused.status).toBe(429);
+    expect(refused.type).toBe('application/json');
+    expect(refused.json).toEqual({
+      message: 'API rate limit exceeded',
+      request_id: refused.headers.get('x-kong-request-id'),
+    });
+    expect(refused.headers.get('retry-after')).toBe('57');
+    expect(cad.notes).toHaveLength(3);
+    expect(cad.count429).toBe(2);
+    expect(cad.maxInAnyWindow('test-key')).toBe(3);
+    expect(cad.maxInAnyWindow('test-key', 'calls')).toBe(3);
+    expect(cad.maxInAnyWindow('test-key', 'notes')).toBe(4);
+    // The notes window frees up on its own clock; calls stay refused until theirs does.
+    t = 1_000_000 + 60_000;
+    expect((await postNote(cad, 1001)).status).toBe(200);
+    expect((await post(cad)).status).toBe(201);
+  });
+
+  it('defaults to 60 per minute, and spend() charges the route it names', async () => {
+    const cad = await start({ limit: { requests: 1, windowMs: 60_000 }, retryAfter: 'reset' });
+    expect((await post(cad)).status).toBe(201);
+    cad.spend('test-key', 59, 'notes');
+    cad.spend('test-key', 5); // calls
+    expect((await postNote(cad, 1001)).status).toBe(200);
+    const refused = await postNote(cad, 1001);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit-limit')).toBe('60');
+    expect(cad.maxInAnyWindow('test-key', 'notes')).toBe(61);
+    expect(cad.maxInAnyWindow('test-key')).toBe(6);
+  });
+});
+
+describe('faults per route', () => {
+  it('applies an unfiltered failNext to whichever route comes next', async () => {
+    const cad = await start();
+    await post(cad);
+    cad.failNext(1, { status: 503 });
+    expect((await postNote(cad, 1001)).status).toBe(503);
+    expect((await post(cad)).status).toBe(201);
+    cad.failNext(1, { status: 502 });
+    expect((await post(cad)).status).toBe(502);
+    expect((await postNote(cad, 1001)).status).toBe(200);
+  });
+
+  it('keeps a route-filtered failNext for its route, in queue order', async () => {
+    const cad = await start();
+    await post(cad);
+    cad.failNext(1, { status: 500 }, 'calls');
+    cad.failNext(1, 'reset');
+    cad.failNext(2, { status: 504 }, 'notes');
+    // The note skips the calls-only entry and takes the unfiltered reset.
+    await expect(postNote(cad, 1001)).rejects.toThrow(TypeError);
+    expect((await postNote(cad, 1001)).status).toBe(504);
+    expect((await post(cad)).status).toBe(500);
+    expect((await post(cad)).status).toBe(201);
+    expect((await postNote(cad, 1001)).status).toBe(504);
+    expect((await postNote(cad, 1001)).status).toBe(200);
+    expect(cad.requests.slice(1).map((q) => [q.route, q.injected])).toEqual([
+      ['notes', true],
+      ['notes', true],
+      ['calls', true],
+      ['calls', false],
+      ['notes', true],
+      ['notes', false],
+    ]);
+  });
+
+  it('sets and clears an outage per route or for both', async () => {
+    const cad = await start();
+    await post(cad);
+    cad.setOutage({ status: 503 }, 'notes');
+    expect((await postNote(cad, 1001)).status).toBe(503);
+    expect((await post(cad)).status).toBe(201);
+    cad.setOutage({ status: 502 });
+    expect((await post(cad)).status).toBe(502);
+    expect((await postNote(cad, 1001)).status).toBe(502);
+    cad.setOutage(null, 'calls');
+    expect((await post(cad)).status).toBe(201);
+    expect((await postNote(cad, 1001)).status).toBe(502);
+    cad.setOutage(null);
+    expect((await postNote(cad, 1001)).status).toBe(200);
+  });
+
+  it('answers an injected 429 on notes from the notes budget, and cuts note bodies', async () => {
+    let t = 1_000_000;
+    const cad = await start({ now: () => t, limit: { requests: 1, windowMs: 60_000 } });
+    await post(cad);
+    t += 20_000;
+    // The calls window would say 40 s; the notes window has one request from now: 60 s.
+    cad.failNext(1, { status: 429 }, 'notes');
+    const r = await postNote(cad, 1001);
+    expect([r.status, r.json?.message, r.headers.get('retry-after')]).toEqual([
+      429,
+      'API rate limit exceeded',
+      '60',
+    ]);
+    cad.failNext(1, 'reset-body', 'notes');
+    await expect(postNote(cad, 1001)).rejects.toThrow();
+    expect(cad.notes).toHaveLength(1);
+    expect(cad.requests.at(-1)).toMatchObject({ route: 'notes', status: 200, bodyCut: 'reset' });
+  });
+});

@@ -1,5 +1,6 @@
 // Fault injection for the local CAD: scripted (failNext), standing (setOutage) and seeded
-// random faults, applied in that order of precedence.
+// random faults, applied in that order of precedence. Scripted and standing faults can be
+// limited to one route; random faults apply to every route, in order of arrival.
 
 import { mulberry32 } from '../support/prng';
 
@@ -33,28 +34,37 @@ export interface RandomFaults {
   seed: number;
 }
 
+/** The stand-in's endpoints: create a dispatch call, add a note to one. */
+export type CadRoute = 'calls' | 'notes';
+
+const ROUTES: readonly CadRoute[] = ['calls', 'notes'];
+
 export class FaultPlan {
-  private readonly queue: Fault[] = [];
-  private outage: Fault | null = null;
+  /** In order; an entry without a route is taken by the next request on any route. */
+  private readonly queue: { fault: Fault; route?: CadRoute }[] = [];
+  private readonly outage: Record<CadRoute, Fault | null> = { calls: null, notes: null };
   private random: { rate5xx: number; rateReset: number; next: () => number } | null = null;
 
-  failNext(n: number, fault: Fault): void {
-    for (let i = 0; i < n; i++) this.queue.push(fault);
+  failNext(n: number, fault: Fault, route?: CadRoute): void {
+    for (let i = 0; i < n; i++) this.queue.push(route ? { fault, route } : { fault });
   }
 
-  setOutage(fault: Fault | null): void {
-    this.outage = fault;
+  /** Sets (or with null clears) the outage of one route, or of every route. */
+  setOutage(fault: Fault | null, route?: CadRoute): void {
+    for (const r of route ? [route] : ROUTES) this.outage[r] = fault;
   }
 
   setRandom(opts: RandomFaults | null): void {
     this.random = opts && { ...opts, next: mulberry32(opts.seed) };
   }
 
-  /** The fault for the next request that got past the gateway, if any. */
-  take(): Fault | null {
-    const scripted = this.queue.shift();
-    if (scripted) return scripted;
-    if (this.outage) return this.outage;
+  /** The fault for the next request on `route` that got past the gateway, if any. */
+  take(route: CadRoute): Fault | null {
+    const i = this.queue.findIndex((e) => e.route === undefined || e.route === route);
+    const scripted = i >= 0 ? this.queue.splice(i, 1)[0] : undefined;
+    if (scripted) return scripted.fault;
+    const outage = this.outage[route];
+    if (outage) return outage;
     if (!this.random) return null;
     const r = this.random.next();
     if (r < this.random.rate5xx) {

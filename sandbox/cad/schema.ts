@@ -1,6 +1,7 @@
-// The request body contract of POST /v2/emergency/servers/{serverId}/dispatch-calls
-// (reference/sonoran-v2-create-dispatch-call.md), enforced strictly so that anything the
-// real API might refuse fails here first.
+// The request body contracts of POST /v2/emergency/servers/{serverId}/dispatch-calls
+// (reference/sonoran-v2-create-dispatch-call.md) and of POST .../dispatch-calls/{callId}/notes
+// (Sonoran's Add Call Note page), enforced strictly so that anything the real API might
+// refuse fails here first.
 import { z } from 'zod';
 
 const text = z.string();
@@ -24,25 +25,31 @@ export const dispatchCallBody = z.strictObject({
 
 export type DispatchCallBody = z.infer<typeof dispatchCallBody>;
 
+// The Add Call Note page shows only an example, { note, noteType: 'text', label }, with no
+// required markers. Sonoran.js treats noteType and label as optional and Sonoran's own
+// resource sends `note` alone, but nothing says the API accepts that, so all three are
+// required here: a client that passes this stand-in sends what the example sends. noteType
+// is not an enum: 'text' and 'link' (Sonoran.js) and 'INFO' (Sonoran.Net) all appear.
+export const callNoteBody = z.strictObject({
+  note: text.min(1),
+  noteType: text.min(1),
+  label: text.min(1),
+});
+
+export type CallNoteBody = z.infer<typeof callNoteBody>;
+
 export interface Problem {
   path: string;
   message: string;
 }
 
-export type Validation = { ok: true; body: DispatchCallBody } | { ok: false; problems: Problem[] };
+export type Validation<T = DispatchCallBody> =
+  | { ok: true; body: T }
+  | { ok: false; problems: Problem[] };
 
 export function validateDispatchCall(input: unknown): Validation {
-  const problems: Problem[] = [];
   const parsed = dispatchCallBody.safeParse(input);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) problems.push({ path: key, message: 'unknown property' });
-      } else {
-        problems.push({ path: formatPath(issue.path), message: issue.message });
-      }
-    }
-  }
+  const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues);
   // Checked on the raw input so it is reported together with every other problem.
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const { communityUserIds, accounts } = input as Record<string, unknown>;
@@ -56,6 +63,24 @@ export function validateDispatchCall(input: unknown): Validation {
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
   return { ok: true, body: parsed.data };
+}
+
+export function validateCallNote(input: unknown): Validation<CallNoteBody> {
+  const parsed = callNoteBody.safeParse(input);
+  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.error.issues) };
+  return { ok: true, body: parsed.data };
+}
+
+function issuesToProblems(issues: z.core.$ZodIssue[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ path: key, message: 'unknown property' });
+    } else {
+      problems.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return problems;
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalCad, startLocalCad } from '../../sandbox/cad/index';
 import { Secrets } from '../../server/log';
-import { createTransport } from '../../server/transport';
+import { createNoteTransport, createTransport } from '../../server/transport';
 import type { DispatchCall } from '../../shared/call/contract';
 import { classify } from '../../shared/delivery/outcome';
 
@@ -123,5 +123,39 @@ describe('transport', () => {
       reason: 'Malformed request header: Authorization: Bearer [redacted]',
     });
     expect(JSON.stringify(out)).not.toContain(KEY);
+  });
+});
+
+describe('note transport', () => {
+  it('adds a note to a created call with only the note fields, and reads 404 for a closed one', async () => {
+    const { cad, send } = await setup();
+    const note = createNoteTransport({
+      baseUrl: cad.url,
+      apiKey: () => KEY,
+      serverId: () => 1,
+      timeoutMs: 1_000,
+    });
+    const created = classify(await send(call), ctx);
+    expect(created).toMatchObject({ type: 'sent' });
+    const callId = cad.calls[0]!.callId;
+    const request = {
+      priority: 1,
+      callId,
+      note: 'Jo Bloggs: shots fired again',
+      noteType: 'text',
+      label: '911',
+      fallback: call,
+    };
+    const added = classify(await note(request), ctx);
+    expect(added).toMatchObject({ type: 'sent', callId });
+    expect(cad.notes[0]?.body).toEqual({
+      note: 'Jo Bloggs: shots fired again',
+      noteType: 'text',
+      label: '911',
+    });
+    cad.closeCall(callId);
+    const gone = classify(await note(request), ctx);
+    expect(gone).toMatchObject({ type: 'rejected' });
+    expect(gone.type === 'rejected' && gone.problem.status).toBe(404);
   });
 });

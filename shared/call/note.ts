@@ -1,0 +1,30 @@
+/**
+ * A note on a call the CAD already created: `POST /v2/emergency/servers/{serverId}/
+ * dispatch-calls/{callId}/notes` with `{ note, noteType, label }`, answered 200 `{ callId,
+ * note }` (SonoranCAD-Documentation, api-endpoints-v2/emergency/calls/add-call-note.md).
+ * Its own budget: 60 requests per minute per key.
+ */
+import { z } from 'zod';
+import { dispatchCallSchema } from './contract';
+
+/** What the notes lane sends, with what it needs if the call turns out to be gone. */
+export const noteRequestSchema = z.object({
+  /** The call's priority: the notes lane orders its queue like the calls lane. */
+  priority: z.int().min(1).max(9),
+  /** The CAD's call number, as it answered it. */
+  callId: z.union([z.int().positive(), z.string().regex(/^\d{1,18}$/)]),
+  note: z.string().min(1).max(2_000),
+  noteType: z.string().min(1).max(32),
+  label: z.string().max(64),
+  /**
+   * The call this report would have been: sent instead when the CAD refuses the note because
+   * its call is gone, so nothing a player reported is lost.
+   */
+  fallback: dispatchCallSchema,
+});
+export type NoteRequest = z.infer<typeof noteRequestSchema>;
+
+/** The request body the CAD receives: the note alone, without what only we need. */
+export function noteBody(request: NoteRequest): { note: string; noteType: string; label: string } {
+  return { note: request.note, noteType: request.noteType, label: request.label };
+}
