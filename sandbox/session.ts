@@ -248,8 +248,7 @@ export class Session {
         case 'cad': {
           const cad = this.localCad();
           if (cad.calls.length === 0) this.say('cad', 'no calls yet');
-          for (const c of cad.calls)
-            this.say('cad', describeCall(c.callId, c.body as unknown as Record<string, unknown>));
+          for (const line of cadLines(cad)) this.say('cad', line);
           return { ok: true };
         }
         case 'outage': {
@@ -309,9 +308,7 @@ export class Session {
     const pattern = new RegExp(tail.join(' '), 'i');
     const lines = (): string[] => {
       if (who.toLowerCase() === 'cad') {
-        return this.localCad().calls.map((c) =>
-          describeCall(c.callId, c.body as unknown as Record<string, unknown>),
-        );
+        return cadLines(this.localCad());
       }
       return this.player(who)?.chat.map((m) => m.text) ?? [];
     };
@@ -457,6 +454,16 @@ function pointAt(configText: string | null, baseUrl: string): string {
     // Broken JSON goes in as it is: the resource's own error report is what the user wants to see.
     return configText;
   }
+}
+
+/** The CAD's calls, each followed by the notes added to it. */
+function cadLines(cad: LocalCad): string[] {
+  return cad.calls.flatMap((c) => [
+    describeCall(c.callId, c.body as unknown as Record<string, unknown>),
+    ...cad.notes
+      .filter((n) => n.callId === c.callId)
+      .map((n) => `  note on #${n.callId}: ${(n.body as { note?: string }).note ?? ''}`),
+  ]);
 }
 
 function describeCall(callId: number, body: Record<string, unknown>): string {

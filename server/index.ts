@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { LocationFormats } from '../shared/call/build';
 import { loadConfig } from '../shared/config/load';
-import { defaultMessages, type Messages } from '../shared/config/locale';
+import { defaultMessages, type MessageKey, type Messages } from '../shared/config/locale';
 import { configSchema, OPERATOR_COMMAND } from '../shared/config/schema';
 import { steadyClock } from '../shared/delivery/clock';
 import { Cooldowns } from '../shared/guards/cooldown';
+import { Incidents } from '../shared/merge/incidents';
 import { type CommandsPayload, Events } from '../shared/protocol';
 import { createConflictWatch } from './conflicts';
 import { runConsole } from './console';
@@ -33,11 +34,12 @@ import { resourceKvp } from './kvp';
 import { createLine } from './line';
 import { createLocator, LOCATE_TIMEOUT_MS } from './locate';
 import { createLogger, Secrets } from './log';
+import { createNotes } from './notes';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
 import { createResponders } from './responders';
 import { createStaffAlerts, fetchPost, type StaffEvent, staffWebhookUrl } from './staff';
-import { createTransport } from './transport';
+import { createNoteTransport, createTransport } from './transport';
 import { nativeWorld } from './world-native';
 
 function main(): void {
@@ -114,15 +116,43 @@ function main(): void {
       }),
     blip: (player, payload) => emitNet(Events.alert, player, payload),
   });
+  /** One lane's scheduler settings: each CAD endpoint has its own budget, the rest is shared. */
+  const lane = (requests: number) => ({
+    requests,
+    windowMs: config.rateLimit.windowSeconds * 1000,
+    marginMs: config.rateLimit.marginMs,
+    ...config.retry,
+    maxQueue: config.queue.maxLength,
+    agingMs: config.queue.agingSeconds * 1000,
+    maxRequestMs: config.api.timeoutMs,
+  });
+  const transportOptions = {
+    ...config.api,
+    apiKey: line.apiKey,
+    serverId: line.serverId,
+    redact: (text: string) => secrets.redact(text),
+    notice: (message: string) => log.warn(message),
+  };
+  // Reports of one incident join its call (see shared/merge/incidents.ts).
+  const incidents = config.merge
+    ? new Incidents({
+        radiusMeters: config.merge.radiusMeters,
+        windowMs: config.merge.windowMinutes * 60_000,
+        sameCommand: config.merge.sameCommand,
+      })
+    : null;
+  /** Tells every player of an incident one line (units responding, the number of a fold). */
+  const tellIncident = (
+    players: number[],
+    key: MessageKey,
+    values: Record<string, string | number>,
+  ) => {
+    for (const player of players)
+      if (world.playerExists(player)) notifier.tell(player, key, values, 'ok');
+  };
   const dispatch = createDispatch(
     {
-      send: createTransport({
-        ...config.api,
-        apiKey: line.apiKey,
-        serverId: line.serverId,
-        redact: (text) => secrets.redact(text),
-        notice: (message) => log.warn(message),
-      }),
+      send: createTransport(transportOptions),
       store: resourceKvp,
       world,
       log,
@@ -132,8 +162,19 @@ function main(): void {
       timers,
       random: Math.random,
       watch: {
-        created: (id, callId) => responders.created(id, callId, world.playerExists),
-        ended: (id) => responders.forget(id),
+        created: (id, callId) => {
+          responders.created(id, callId, world.playerExists);
+          const incident = incidents?.created(id, callId);
+          // Reports folded in while it waited: their callers hear the number too.
+          if (incident && callId !== null) tellIncident(incident.waiting, 'merged', { callId });
+        },
+        ended: (id) => {
+          responders.forget(id);
+          const incident = incidents?.get(id);
+          incidents?.ended(id);
+          if (incident)
+            tellIncident(incident.waiting, 'rejected', { reason: 'refused by dispatch' });
+        },
         deadLetter: (id, source, detail) =>
           staff.raise(
             'deadLetter',
@@ -158,20 +199,39 @@ function main(): void {
           ),
       },
     },
-    {
-      requests: config.rateLimit.requests,
-      windowMs: config.rateLimit.windowSeconds * 1000,
-      marginMs: config.rateLimit.marginMs,
-      ...config.retry,
-      maxQueue: config.queue.maxLength,
-      agingMs: config.queue.agingSeconds * 1000,
-      maxRequestMs: config.api.timeoutMs,
-    },
+    lane(config.rateLimit.requests),
   );
   const { scheduler } = dispatch;
+  const notes = createNotes(
+    {
+      send: createNoteTransport(transportOptions),
+      store: resourceKvp,
+      log,
+      now,
+      wallNow: () => Date.now(),
+      timers,
+      random: Math.random,
+      fallback(job) {
+        // The call is gone: the report goes out as a call of its own, so nothing is lost.
+        const { incident, ...meta } = job.meta;
+        incidents?.ended(incident);
+        try {
+          dispatch.enqueue(randomUUID(), job.call.fallback, meta, 0);
+        } catch (err) {
+          log.error(
+            `the report of note ${job.id} could not be queued as a call: ${(err as Error).message}`,
+          );
+        }
+      },
+    },
+    lane(config.rateLimit.noteRequests),
+  );
   line.open(
     commands.map((c) => c.name),
-    () => dispatch.restore(),
+    () => {
+      dispatch.restore();
+      notes.restore();
+    },
     describeSurroundings(around),
   );
 
@@ -199,6 +259,9 @@ function main(): void {
     notifier,
     cooldowns: new Cooldowns(),
     characters,
+    incidents,
+    notes,
+    followUps: new Cooldowns(),
     responders,
     log,
     now,
@@ -314,6 +377,7 @@ function main(): void {
     if (name === resource) {
       clearInterval(sweeper);
       staff.stop();
+      notes.stop();
       dispatch.stop();
     } else if (watched.has(name)) {
       // Still 'stopping' while its own handlers run: choose as if it were gone.

@@ -18,12 +18,14 @@ import { formatWait, type MessageKey, type Messages } from '../shared/config/loc
 import type { AlertConfig, CommandConfig, Config } from '../shared/config/schema';
 import type { Pause } from '../shared/delivery/scheduler';
 import type { Cooldowns } from '../shared/guards/cooldown';
+import type { Incidents } from '../shared/merge/incidents';
 import type { ClientLocation } from '../shared/protocol';
 import type { CallMeta, Dispatch, ResultCallback } from './dispatch';
 import { type Characters, characterName } from './framework/characters';
 import type { Character } from './framework/types';
 import type { Locator } from './locate';
 import type { Logger } from './log';
+import type { Notes } from './notes';
 import type { Notifier, Tone } from './notify';
 import { type Place, placeOf } from './place';
 import type { Postals } from './postals';
@@ -33,6 +35,8 @@ import type { World } from './world';
 
 /** Below this the player is just told the call is on its way. */
 const WAIT_WORTH_TELLING_MS = 5_000;
+/** Reports folded into one waiting call at most; past it a report opens a call of its own. */
+const MAX_FOLDED = 50;
 /** How long a call waits for an async phone resource (npwd) to give the caller's number. */
 export const PHONE_WAIT_MS = 1_000;
 
@@ -46,13 +50,19 @@ export interface IntakeDeps {
   down(pause: Pause | null): string | null;
   dispatch: {
     enqueue: Dispatch['enqueue'];
-    scheduler: Pick<Dispatch['scheduler'], 'status' | 'amend'>;
+    scheduler: Pick<Dispatch['scheduler'], 'status' | 'amend' | 'peek' | 'update'>;
   };
   locator: Locator;
   postals: Pick<Postals, 'nearest'>;
   notifier: Notifier;
   cooldowns: Cooldowns;
   characters: Pick<Characters, 'caller' | 'itemCount' | 'phoneLookup'>;
+  /** Recent calls reports can join; null: merging is off. */
+  incidents: Incidents | null;
+  /** The notes lane, for reports joining a call the CAD already created. */
+  notes: Pick<Notes, 'enqueue'>;
+  /** One join per caller per merge.followUpSeconds. */
+  followUps: Cooldowns;
   responders: Pick<Responders, 'alert' | 'count'>;
   log: Logger;
   now(): number;
@@ -139,11 +149,19 @@ export function createIntake(deps: IntakeDeps) {
         if (place.farNames && request.kind === 'report') warnFar(player);
         amended = build(request, a, place);
       }
-      const call = amended.ok ? amended.call : first;
+      const call = keepFolded(a.draft.requestId, amended.ok ? amended.call : first);
       deps.dispatch.scheduler.amend(a.draft.requestId, call);
       // Responders read the call with the names the client gave, as the CAD will.
       alertResponders(a, call, false);
     });
+
+  /** A call rebuilt after a hold keeps the reports folded into it meanwhile. */
+  const keepFolded = (id: string, call: DispatchCall): DispatchCall => {
+    const current = deps.dispatch.scheduler.peek(id);
+    return current && current.notes.length > call.notes.length
+      ? { ...call, notes: current.notes }
+      : call;
+  };
 
   /**
    * Responders hear of a placed call now, of a held one once its place is known. The call is
@@ -208,6 +226,87 @@ export function createIntake(deps: IntakeDeps) {
       `player ${player} reported street names from far away from where the server sees them; names ignored`,
     );
 
+  /**
+   * A report of a call already made joins it: folded into the call while it waits (no extra
+   * request at all), or a note on it once the CAD created it. null: it opens its own call
+   * (no match, the call is in flight right now, or its number was lost).
+   */
+  const joinIncident = (
+    r: PlayerReport,
+    a: Accepted,
+    call: DispatchCall,
+    kind: string,
+    now: number,
+  ): { answer: CallAnswer } | { refused: Refusal } | null => {
+    const incidents = deps.incidents;
+    const { player } = r;
+    const key = a.meta.playerKey;
+    if (!incidents || config.merge === null) return null;
+    const match = incidents.find({ kind, key: null, at: a.place.position, caller: key, now });
+    if (!match) return null;
+    const { incident } = match;
+    const wait = key !== null ? deps.followUps.remaining(key, now) : 0;
+    if (wait > 0)
+      return {
+        refused: refusal('follow-ups come too fast', 'cooldown', {
+          seconds: Math.ceil(wait / 1000),
+          command: r.command.name,
+        }),
+      };
+    const name = call.metaData?.callerName ?? a.meta.callerName;
+    const time = new Date(deps.now()).toISOString();
+    const id = deps.newId();
+    let message: { key: MessageKey; values: Record<string, string | number> };
+    if (!incident.created) {
+      const current = deps.dispatch.scheduler.peek(incident.requestId);
+      // In flight this very moment, or as many reports as a call holds: a call of its own.
+      if (!current || current.notes.length >= MAX_FOLDED) return null;
+      const folded = { time, label: name, type: 'text', content: a.words };
+      deps.dispatch.scheduler.update(incident.requestId, {
+        ...current,
+        notes: [...current.notes, folded],
+      });
+      incidents.joined(incident, key, player, true);
+      message = { key: 'mergedPending', values: {} };
+    } else {
+      if (incident.callId === null) return null;
+      try {
+        deps.notes.enqueue(
+          id,
+          {
+            priority: call.priority,
+            callId: incident.callId,
+            note: `${name}: ${a.words}`,
+            noteType: 'text',
+            label: call.title,
+            fallback: call,
+          },
+          { ...a.meta, incident: incident.requestId },
+        );
+      } catch (err) {
+        log.error(`could not store note ${id} (${(err as Error).message}); refused`);
+        return { refused: refusal('the report could not be stored; try again', 'unavailable') };
+      }
+      incidents.joined(incident, key, player, false);
+      message = { key: 'merged', values: { callId: incident.callId } };
+    }
+    if (key !== null && config.merge.followUpSeconds > 0)
+      deps.followUps.start(key, now, config.merge.followUpSeconds * 1000);
+    log.info(
+      `report from ${a.meta.callerName} (${r.command.name}) joined call ${incident.requestId.slice(0, 8)}${incident.callId !== null ? ` (CAD #${incident.callId})` : ''} as a ${incident.created ? 'note' : 'folded report'} (${match.why})`,
+    );
+    notifier.tell(player, message.key, message.values, 'ok');
+    return {
+      answer: {
+        ok: true,
+        id,
+        position: 0,
+        merged: true,
+        callId: incident.callId,
+      },
+    };
+  };
+
   /** A player's report: permission, words and cooldown first; every refusal told in chat. */
   const report = (r: PlayerReport): CallAnswer => {
     const { player, command } = r;
@@ -242,13 +341,6 @@ export function createIntake(deps: IntakeDeps) {
     const playerKey = stableKey(identifiers, String(player));
     const cooldownKey = `${playerKey}|${command.name}`;
     const now = deps.now();
-    const left = r.typed ? deps.cooldowns.remaining(cooldownKey, now) : 0;
-    if (left > 0) {
-      const seconds = Math.ceil(left / 1000);
-      return refuse(
-        refusal('the command is cooling down', 'cooldown', { seconds, command: command.name }),
-      );
-    }
     const at = world.position(player);
     if (!at) log.warn(`no server-side position for player ${player}: using the client's report`);
     const place = placeOf(at, r.claimed, postalAt);
@@ -290,6 +382,18 @@ export function createIntake(deps: IntakeDeps) {
       log.warn(`call from ${realName} for /${command.name} not sent: ${built.error}`);
       return refuse(refusal(built.error, 'noTarget'));
     }
+    // A report of a call already made joins it, and costs no new call: the command's
+    // cooldown does not hold it back (the follow-up limit does).
+    const kind = distress ? `${command.name} (distress)` : command.name;
+    const joined = joinIncident(r, accepted, built.call, kind, now);
+    if (joined) return 'refused' in joined ? refuse(joined.refused) : joined.answer;
+    const left = r.typed ? deps.cooldowns.remaining(cooldownKey, now) : 0;
+    if (left > 0) {
+      const seconds = Math.ceil(left / 1000);
+      return refuse(
+        refusal('the command is cooling down', 'cooldown', { seconds, command: command.name }),
+      );
+    }
     // A call raised for a player (report911) asks the client for names, and for the place
     // itself when the server has no view of the ped; it waits for them briefly.
     const locate = r.claimed === null;
@@ -319,7 +423,7 @@ export function createIntake(deps: IntakeDeps) {
             if (again.ok) call = again.call;
           }
           // Released either way: with the number, or as it was.
-          deps.dispatch.scheduler.amend(requestId, call);
+          deps.dispatch.scheduler.amend(requestId, keepFolded(requestId, call));
         })
         .catch((err: unknown) => {
           // The call is queued and goes out when its hold ends; only the number is missing.
@@ -337,6 +441,15 @@ export function createIntake(deps: IntakeDeps) {
     // Said before the rest, so the player reads why the call holds less than they typed.
     if (tooLong(words, config.report.maxLength))
       notifier.tell(player, 'cut', { max: config.report.maxLength });
+    deps.incidents?.opened({
+      requestId,
+      kind,
+      key: null,
+      at: distress ? null : place.position,
+      caller: playerKey,
+      player,
+      now,
+    });
     if (queued.waitMs >= WAIT_WORTH_TELLING_MS) {
       notifier.tell(player, 'receivedWait', {
         place: queued.position + 1,

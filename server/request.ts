@@ -47,4 +47,13 @@ export interface ScriptCall {
 }
 
 /** What every door answers its caller at once; the CAD's verdict comes later (ResultCallback). */
-export type CallAnswer = { ok: true; id: string; position: number } | { ok: false; error: string };
+export type CallAnswer =
+  | {
+      ok: true;
+      id: string;
+      position: number;
+      /** The report joined a call already made (see merge); callId: its CAD number, once known. */
+      merged?: boolean;
+      callId?: number | string | null;
+    }
+  | { ok: false; error: string };

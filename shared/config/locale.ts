@@ -16,6 +16,12 @@ export const defaultMessages = {
   queueFull:
     'Dispatch lines are overloaded and cannot take your call right now. Please try again in about {wait}.',
   created: 'Dispatch call #{callId} created. Help has been notified.',
+  /** A report that joined a call the CAD already created (a note on it). */
+  merged: 'Your report was added to dispatch call #{callId}.',
+  /** A report that joined a call still on its way to the CAD; `merged` follows with its number. */
+  mergedPending: 'Your report was added to a call already on its way to dispatch.',
+  /** A unit was attached to the caller's call (needs Sonoran's sonorancad resource). */
+  unitsResponding: 'Units are responding to your call #{callId}.',
   /** The CAD created the call but its answer (with the number) was lost on the way. */
   createdNoNumber: 'Your dispatch call was created. Help has been notified.',
   busy: 'Dispatch lines are busy: your call will be sent in about {wait}.',

@@ -184,7 +184,23 @@ export const configSchema = z.strictObject({
       windowSeconds: wholeNumber('seconds', 1, 3_600).default(60),
       /** Extra milliseconds a request's slot is held after its response. */
       marginMs: wholeNumber('milliseconds', 0, 60_000).default(500),
+      /** Notes the CAD allows per window on its own endpoint (Add Call Note), for merged reports. */
+      noteRequests: wholeNumber('a number of requests', 1, 1_000).default(60),
     })
+    .prefault({}),
+  /**
+   * Reports of one incident become one call: a report close to a recent call of the same
+   * command (or the caller's own second report) joins it; null turns merging off.
+   */
+  merge: z
+    .strictObject({
+      radiusMeters: wholeNumber('metres', 1, 5_000).default(100),
+      windowMinutes: wholeNumber('minutes', 1, 120).default(5),
+      sameCommand: z.boolean({ error: 'expected true or false' }).default(true),
+      /** A caller's follow-ups skip the cooldown, but at most one per this many seconds. */
+      followUpSeconds: wholeNumber('seconds', 0, 3_600).default(10),
+    })
+    .nullable()
     .prefault({}),
   queue: z
     .strictObject({

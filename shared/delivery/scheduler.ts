@@ -236,6 +236,23 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     return { ok: true, position, waitMs };
   }
 
+  /** The body of a call still waiting (not in flight, not done); null otherwise. */
+  peek(id: string): P | null {
+    return this.queue.get(id)?.job.call ?? null;
+  }
+
+  /**
+   * Replaces the body of a call still waiting, and keeps any hold it has: a report merged into
+   * a call that waits for its caller's street names must not send it without them.
+   */
+  update(id: string, call: P): boolean {
+    const entry = this.queue.get(id);
+    if (!entry) return false;
+    entry.job.call = call;
+    this.journal.save(entry.job);
+    return true;
+  }
+
   /**
    * Replaces the body of a call that has not been sent yet and releases it if it was held.
    * False when it is already in flight or done: it then goes (or went) as first queued.

@@ -49,7 +49,9 @@ export async function startRig(options: RigOptions = {}) {
     });
   }
   await options.before?.(fx);
-  const base = { api: { baseUrl: cad.url, timeoutMs: 2_000 } };
+  // Merging off unless a test turns it on: most tests send several calls from one place and
+  // count them (test/e2e/merge.test.ts covers merging).
+  const base = { api: { baseUrl: cad.url, timeoutMs: 2_000 }, merge: null };
   const configText =
     typeof options.config === 'string'
       ? options.config

@@ -19,7 +19,12 @@ describe('config.json', () => {
       serverId: 1,
       timeoutMs: 15000,
     });
-    expect(empty.config.rateLimit).toEqual({ requests: 20, windowSeconds: 60, marginMs: 500 });
+    expect(empty.config.rateLimit).toEqual({
+      requests: 20,
+      windowSeconds: 60,
+      marginMs: 500,
+      noteRequests: 60,
+    });
     expect(empty.config.commands.map((c) => [c.name, c.priority, c.cooldownSeconds])).toEqual([
       ['911', 1, 60],
       ['311', 3, 60],

@@ -3,12 +3,15 @@ import { FakeClock } from '../../sandbox/support/clock';
 import type { Character } from '../../server/framework/types';
 import { createIntake, PHONE_WAIT_MS } from '../../server/intake';
 import { createLocator } from '../../server/locate';
+import type { NoteMeta } from '../../server/notes';
 import type { World } from '../../server/world';
 import type { DispatchCall } from '../../shared/call/contract';
+import type { NoteRequest } from '../../shared/call/note';
 import { defaultMessages } from '../../shared/config/locale';
 import { configSchema } from '../../shared/config/schema';
 import type { Pause } from '../../shared/delivery/scheduler';
 import { Cooldowns } from '../../shared/guards/cooldown';
+import { Incidents } from '../../shared/merge/incidents';
 
 const config = configSchema.parse({});
 const [command] = config.commands;
@@ -31,6 +34,10 @@ function rig(
     items?: number | null;
     responders?: number[];
     phoneLookup?: Promise<string | null>;
+    /** Merging on, with the default settings. */
+    merge?: boolean;
+    /** Where the server sees a player, when not at the bank. */
+    positions?: Record<number, typeof bank>;
   } = {},
 ) {
   const clock = new FakeClock();
@@ -38,11 +45,17 @@ function rig(
   const queued: { id: string; call: DispatchCall; holdMs: number }[] = [];
   const amended: { id: string; call: DispatchCall }[] = [];
   const asked: [number, string][] = [];
+  const waiting = new Map<string, DispatchCall>();
+  const notes: { id: string; note: NoteRequest; meta: NoteMeta }[] = [];
+  const incidents = over.merge
+    ? new Incidents({ radiusMeters: 100, windowMs: 300_000, sameCommand: true })
+    : null;
   const world = {
     playerExists: () => true,
-    playerName: () => 'Jo Bloggs',
-    identifiers: () => ['license:abc'],
-    position: () => (over.position === undefined ? bank : over.position),
+    playerName: (p: number) => (p === 3 ? 'Jo Bloggs' : `Player ${p}`),
+    identifiers: (p: number) => [`license:p${p}`],
+    position: (p: number) =>
+      over.positions?.[p] ?? (over.position === undefined ? bank : over.position),
     aceAllowed: () => false,
   } as unknown as World;
   let n = 0;
@@ -62,12 +75,19 @@ function rig(
     dispatch: {
       enqueue: (id, call, _meta, holdMs) => {
         queued.push({ id, call, holdMs });
+        waiting.set(id, call);
         return { ok: true, position: 0, waitMs: 0 };
       },
       scheduler: {
         status: () => ({ pause: null }) as never,
         amend: (id, call) => {
           amended.push({ id, call });
+          return true;
+        },
+        peek: (id) => waiting.get(id) ?? null,
+        update: (id, call) => {
+          if (!waiting.has(id)) return false;
+          waiting.set(id, call);
           return true;
         },
       },
@@ -89,11 +109,31 @@ function rig(
       },
       count: (alert) => (alert === null ? 0 : (over.responders?.length ?? 0)),
     },
+    incidents,
+    notes: {
+      enqueue: (id, note, meta) => {
+        notes.push({ id, note, meta });
+        return { ok: true, position: 0, waitMs: 0 };
+      },
+    },
+    followUps: new Cooldowns(),
     log: { info: () => {}, warn: () => {}, error: () => {} },
     now: clock.now,
     newId: () => `req-${++n}`,
   });
-  return { intake, told, queued, amended, asked, locator, alerts };
+  return {
+    intake,
+    told,
+    queued,
+    amended,
+    asked,
+    locator,
+    alerts,
+    waiting,
+    notes,
+    incidents,
+    clock,
+  };
 }
 
 const report = { kind: 'report', player: 3, command: command!, typed: true } as const;
@@ -275,5 +315,86 @@ describe('intake in character', () => {
     ]);
     locator.answer(3, { nonce: asked[0]![1], location: names });
     expect(alerts[0]?.call.address).toBe('Alta St, Downtown');
+  });
+});
+
+describe('intake merging (one incident, one call)', () => {
+  const at = (x: number, y: number) => ({ ...names, x, y });
+
+  it('folds a nearby report into the call while it waits: no new call, the caller told', () => {
+    const r = rig({ merge: true, positions: { 4: { ...bank, x: bank.x + 30 } } });
+    r.intake.take({ ...report, words: 'shots fired', claimed: names });
+    const answer = r.intake.take({
+      ...report,
+      player: 4,
+      words: 'I hear gunshots too',
+      claimed: at(bank.x + 30, bank.y),
+    });
+    expect(answer).toMatchObject({ ok: true, merged: true, callId: null });
+    expect(r.queued).toHaveLength(1);
+    const call = r.waiting.get(r.queued[0]!.id)!;
+    expect(call.notes).toMatchObject([
+      { label: 'Player 4', type: 'text', content: 'I hear gunshots too' },
+    ]);
+    expect(r.told).toEqual([
+      [3, 'received'],
+      [4, 'mergedPending'],
+    ]);
+  });
+
+  it('adds a note once the CAD created the call, carrying the call to send if it is gone', () => {
+    const r = rig({ merge: true });
+    r.intake.take({ ...report, words: 'shots fired', claimed: names });
+    const id = r.queued[0]!.id;
+    r.waiting.delete(id);
+    r.incidents!.created(id, 1001);
+    r.intake.take({ ...report, player: 4, words: 'one suspect fled north', claimed: names });
+    expect(r.notes[0]?.note).toMatchObject({
+      callId: 1001,
+      note: 'Player 4: one suspect fled north',
+      noteType: 'text',
+      fallback: { description: 'one suspect fled north' },
+    });
+    expect(r.notes[0]?.meta).toMatchObject({ player: 4, incident: id });
+    expect(r.told.at(-1)).toEqual([4, 'merged']);
+  });
+
+  it("takes a caller's second report as a follow-up wherever they stand, past the cooldown, not faster than the limit", () => {
+    const positions: Record<number, typeof bank> = {};
+    const r = rig({ merge: true, positions });
+    r.intake.take({ ...report, words: 'shots fired', claimed: names });
+    positions[3] = { x: 3000, y: 3000, z: 30 };
+    r.intake.take({ ...report, words: 'they drove off east', claimed: at(3000, 3000) });
+    expect(r.queued).toHaveLength(1);
+    expect(r.waiting.get(r.queued[0]!.id)!.notes).toHaveLength(1);
+    r.intake.take({ ...report, words: 'and again', claimed: names });
+    expect(r.told.map(([, k]) => k)).toEqual(['received', 'mergedPending', 'cooldown']);
+  });
+
+  it('opens a call of its own far away, for another command, when the call is in flight, or with merging off', () => {
+    const away = { ...bank, x: bank.x + 150 };
+    const far = rig({ merge: true, positions: { 4: away } });
+    far.intake.take({ ...report, words: 'shots fired', claimed: names });
+    far.intake.take({ ...report, player: 4, words: 'fire', claimed: at(away.x, away.y) });
+    expect(far.queued).toHaveLength(2);
+    const other = rig({ merge: true });
+    other.intake.take({ ...report, words: 'shots fired', claimed: names });
+    other.intake.take({
+      ...report,
+      player: 4,
+      command: config.commands[1]!,
+      words: 'noise',
+      claimed: names,
+    });
+    expect(other.queued).toHaveLength(2);
+    const flying = rig({ merge: true });
+    flying.intake.take({ ...report, words: 'shots fired', claimed: names });
+    flying.waiting.clear();
+    flying.intake.take({ ...report, player: 4, words: 'shots', claimed: names });
+    expect(flying.queued).toHaveLength(2);
+    const off = rig();
+    off.intake.take({ ...report, words: 'shots fired', claimed: names });
+    off.intake.take({ ...report, player: 4, words: 'shots', claimed: names });
+    expect(off.queued).toHaveLength(2);
   });
 });

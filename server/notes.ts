@@ -1,0 +1,113 @@
+/**
+ * The notes lane: reports merged into a call the CAD already created go out as notes on it,
+ * through their own Scheduler with their own budget (Add Call Note: 60 per minute per key),
+ * their own outbox records and the same never-lose rules as calls. A note the CAD refuses
+ * (its call is gone, say) is sent as a call of its own instead.
+ */
+import { z } from 'zod';
+import { type NoteRequest, noteRequestSchema } from '../shared/call/note';
+import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/delivery/outbox';
+import type { HttpAttempt } from '../shared/delivery/outcome';
+import {
+  type Job,
+  Scheduler,
+  type SchedulerOptions,
+  type Timers,
+} from '../shared/delivery/scheduler';
+import { callMetaSchema, describeProblem } from './dispatch';
+import type { Logger } from './log';
+
+/** Who the note is from, and which incident (the call's request id) it belongs to. */
+export const noteMetaSchema = callMetaSchema.extend({ incident: z.string() });
+export type NoteMeta = z.infer<typeof noteMetaSchema>;
+
+export const NOTE_KEYS = {
+  payload: noteRequestSchema,
+  prefix: 'outbox:note:',
+  budgetKey: 'outbox:note-budget',
+};
+
+/** How soon a restore that found the KVP search busy tries again. */
+const RESTORE_RETRY_MS = 5_000;
+
+export interface NotesDeps {
+  send(note: NoteRequest): Promise<HttpAttempt>;
+  store: KeyValueStore;
+  log: Logger;
+  now(): number;
+  wallNow?(): number;
+  timers: Timers;
+  random(): number;
+  /** The CAD refused the note for good: its report goes out as a call of its own. */
+  fallback(job: Job<NoteMeta, NoteRequest>, reason: string): void;
+}
+
+export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
+  const { log } = deps;
+  const outbox = new Outbox<NoteMeta, NoteRequest>(deps.store, noteMetaSchema, NOTE_KEYS);
+  let stopped = false;
+  const scheduler: Scheduler<NoteMeta, NoteRequest> = new Scheduler<NoteMeta, NoteRequest>(
+    {
+      send: (note) => deps.send(note),
+      now: deps.now,
+      ...(deps.wallNow ? { wallNow: deps.wallNow } : {}),
+      timers: deps.timers,
+      random: deps.random,
+      journal: outbox,
+      onSettled(job, outcome) {
+        if (outcome.type === 'sent') {
+          log.info(
+            `note ${job.id.slice(0, 8)} (${job.meta.source} from ${job.meta.callerName}) added to CAD call #${job.call.callId}`,
+          );
+          return;
+        }
+        log.warn(
+          `CAD refused a note on call #${job.call.callId} (${describeProblem(outcome.problem)}): it is sent as a call of its own`,
+        );
+        // Not kept as a dead letter: the report lives on as the call.
+        deps.timers.set(() => scheduler.drop(job.id), 0);
+        deps.fallback(job, outcome.reason);
+      },
+      onDelayed(job, outcome) {
+        const why =
+          outcome.type === 'retry' ? outcome.reason : `rate limited by the CAD (${outcome.hint})`;
+        log.warn(`note ${job.id.slice(0, 8)} not added yet (${why}); it stays queued`);
+      },
+      onUnauthorized(_job, outcome, first) {
+        if (first)
+          log.error(
+            `the CAD refused the API key for notes (${describeProblem(outcome.problem)}); notes stay queued until "sonoran911 retry all"`,
+          );
+      },
+    },
+    options,
+  );
+
+  const api = {
+    scheduler,
+    enqueue(id: string, note: NoteRequest, meta: NoteMeta) {
+      return scheduler.enqueue(id, note, meta);
+    },
+    /** Takes back the notes a previous run left; tries again while the KVP search is busy. */
+    restore(): void {
+      if (stopped) return;
+      try {
+        const restored = outbox.load();
+        for (const line of restored.corrupt) log.warn(`outbox record set aside: ${line}`);
+        const taken = scheduler.restore(restored);
+        if (taken.pending > 0)
+          log.info(`outbox: ${taken.pending} note(s) from before the restart will be added`);
+      } catch (error) {
+        if (!(error instanceof KvpSearchBusy)) throw error;
+        deps.timers.set(() => api.restore(), RESTORE_RETRY_MS);
+      }
+    },
+    stop(): void {
+      stopped = true;
+      scheduler.stop();
+    },
+  };
+  return api;
+}
+
+export type Notes = ReturnType<typeof createNotes>;
