@@ -29,6 +29,8 @@ export class SimCad {
   /** Arrival time of every request we sent, as the CAD counted them. */
   readonly arrivals: number[] = [];
   count429 = 0;
+  /** Requests it accepted: each answer carries the next number (a call's, for the calls lane). */
+  private accepted = 0;
   private readonly window: RollingWindow;
   private readonly random: () => number;
 
@@ -65,7 +67,15 @@ export class SimCad {
           answer = { kind: 'network', message: 'ECONNRESET' };
         } else if (roll < this.options.rateDrop + this.options.rate5xx) {
           answer = { kind: 'response', status: 503, headers: {}, body: '' };
-        } else answer = { kind: 'response', status: 201, headers: {}, body: '{"callId":1}' };
+        } else {
+          this.accepted++;
+          answer = {
+            kind: 'response',
+            status: 201,
+            headers: {},
+            body: `{"callId":${this.accepted}}`,
+          };
+        }
         this.clock.timers_.set(() => resolve(answer), total - arriveAfter);
       }, arriveAfter);
     });

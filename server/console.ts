@@ -9,6 +9,8 @@ import { describeProblem } from './dispatch';
 
 export interface ConsoleDeps {
   scheduler: Scheduler<CallMeta>;
+  /** The notes lane (reports merged into created calls), shown beside the calls; optional. */
+  notes?: Pick<Scheduler<unknown, { priority: number }>, 'status'>;
   now(): number;
   /** Removes a call for good, telling whoever raised a waiting one (Dispatch.drop). */
   drop: Dispatch['drop'];
@@ -128,6 +130,12 @@ function status(deps: ConsoleDeps): string[] {
   lines.push(
     `dead letters: ${s.deadLetters}${s.deadLetters > 0 ? ' (sonoran911 dead lists them)' : ''}`,
   );
+  if (deps.notes) {
+    const n = deps.notes.status();
+    lines.push(
+      `notes: ${n.queued} waiting, ${n.inFlight} in flight; ${n.usedInWindow} of ${n.requestsPerWindow} note requests used in the rolling ${secs(n.windowMs)} window${n.pause ? `; paused: ${n.pause.reason}` : ''}`,
+    );
+  }
   return lines;
 }
 

@@ -106,17 +106,20 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
   };
   const outbox = new Outbox(deps.store, callMetaSchema);
   // In memory only: a callback is a function of a running resource, so it cannot outlive a restart.
-  const callbacks = new Map<string, ResultCallback>();
+  // A call's own caller first, then scripts whose calls were folded into it (see `alsoTell`).
+  const callbacks = new Map<string, ResultCallback[]>();
 
   /** Hands the CAD's final answer to whoever asked for it; their errors stay theirs. */
   const settle = (result: CallResult): void => {
-    const callback = callbacks.get(result.id);
-    if (!callback) return;
+    const waiting = callbacks.get(result.id);
+    if (!waiting) return;
     callbacks.delete(result.id);
-    try {
-      callback(result);
-    } catch (err) {
-      log.warn(`the callback for call ${result.id} threw: ${(err as Error).message}`);
+    for (const callback of waiting) {
+      try {
+        callback(result);
+      } catch (err) {
+        log.warn(`the callback for call ${result.id} threw: ${(err as Error).message}`);
+      }
     }
   };
 
@@ -222,7 +225,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       callback?: ResultCallback,
     ): ReturnType<Scheduler<CallMeta>['enqueue']> {
       const queued = scheduler.enqueue(id, call, meta, holdMs);
-      if (queued.ok && callback) callbacks.set(id, callback);
+      if (queued.ok && callback) callbacks.set(id, [callback]);
       if (queued.ok && deps.watch?.queueHalf) {
         const { queued: waiting, inFlight } = scheduler.status();
         const past = (waiting + inFlight) * 2 > options.maxQueue;
@@ -230,6 +233,10 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
         pastHalf = past;
       }
       return queued;
+    },
+    /** One more callback for a call still waiting: a script's call folded into it. */
+    alsoTell(id: string, callback: ResultCallback): void {
+      callbacks.set(id, [...(callbacks.get(id) ?? []), callback]);
     },
     /**
      * An operator removes a call for good. A waiting call had no final answer yet, so this

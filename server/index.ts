@@ -37,6 +37,7 @@ import { createLogger, Secrets } from './log';
 import { createNotes } from './notes';
 import { createNotifier } from './notify';
 import { createPostals } from './postals';
+import { createPushEvents } from './pushevents';
 import { createResponders } from './responders';
 import { createStaffAlerts, fetchPost, type StaffEvent, staffWebhookUrl } from './staff';
 import { createNoteTransport, createTransport } from './transport';
@@ -133,14 +134,14 @@ function main(): void {
     redact: (text: string) => secrets.redact(text),
     notice: (message: string) => log.warn(message),
   };
-  // Reports of one incident join its call (see shared/merge/incidents.ts).
-  const incidents = config.merge
-    ? new Incidents({
-        radiusMeters: config.merge.radiusMeters,
-        windowMs: config.merge.windowMinutes * 60_000,
-        sameCommand: config.merge.sameCommand,
-      })
-    : null;
+  // Recent calls and whose reports are in them (see shared/merge/incidents.ts): reports join
+  // them when merging is on, and their callers hear when units respond either way.
+  const merge = config.merge ?? { radiusMeters: 100, windowMinutes: 5, sameCommand: true };
+  const incidents = new Incidents({
+    radiusMeters: merge.radiusMeters,
+    windowMs: merge.windowMinutes * 60_000,
+    sameCommand: merge.sameCommand,
+  });
   /** Tells every player of an incident one line (units responding, the number of a fold). */
   const tellIncident = (
     players: number[],
@@ -164,14 +165,14 @@ function main(): void {
       watch: {
         created: (id, callId) => {
           responders.created(id, callId, world.playerExists);
-          const incident = incidents?.created(id, callId);
+          const incident = incidents.created(id, callId);
           // Reports folded in while it waited: their callers hear the number too.
           if (incident && callId !== null) tellIncident(incident.waiting, 'merged', { callId });
         },
         ended: (id) => {
           responders.forget(id);
-          const incident = incidents?.get(id);
-          incidents?.ended(id);
+          const incident = incidents.get(id);
+          incidents.ended(id);
           if (incident)
             tellIncident(incident.waiting, 'rejected', { reason: 'refused by dispatch' });
         },
@@ -214,7 +215,7 @@ function main(): void {
       fallback(job) {
         // The call is gone: the report goes out as a call of its own, so nothing is lost.
         const { incident, ...meta } = job.meta;
-        incidents?.ended(incident);
+        incidents.ended(incident);
         try {
           dispatch.enqueue(randomUUID(), job.call.fallback, meta, 0);
         } catch (err) {
@@ -274,6 +275,7 @@ function main(): void {
     commands,
     intake,
     dispatch,
+    notes,
     droppedPayloads: net.dropped,
     log,
     now,
@@ -368,10 +370,31 @@ function main(): void {
   const sweeper = setInterval(() => characters.sweep(), CHARACTER_SWEEP_MS);
   characters.sweep();
 
+  // What Sonoran's own resource hears from the CAD (never a receiver of ours, which could
+  // take its events): a call closed takes no more reports, and a unit attached is news for
+  // everyone whose report is in the call.
+  const push = createPushEvents({
+    on: (event, handler) => on(event, handler),
+    resourceState: world.resourceState,
+    log,
+    closed(callId) {
+      const incident = incidents.byCallId(callId);
+      if (incident) incidents.ended(incident.requestId);
+    },
+    unitAttached(callId) {
+      const incident = incidents.byCallId(callId);
+      if (!incident || incident.unitsTold) return;
+      incident.unitsTold = true;
+      tellIncident(incident.players, 'unitsResponding', { callId });
+    },
+  });
+  push.start();
+
   on('onResourceStart', (name: string) => {
     if (name === config.postals.resource) postals.reload();
     if (name !== resource) conflicts.checkServer();
     if (watched.has(name)) lookAround(name, 'started');
+    push.resourceStarted(name);
   });
   on('onResourceStop', (name: string) => {
     if (name === resource) {
@@ -379,16 +402,18 @@ function main(): void {
       staff.stop();
       notes.stop();
       dispatch.stop();
-    } else if (watched.has(name)) {
-      // Still 'stopping' while its own handlers run: choose as if it were gone.
-      setTimeout(() => lookAround(name, 'stopped'), 0);
+    } else {
+      if (watched.has(name))
+        // Still 'stopping' while its own handlers run: choose as if it were gone.
+        setTimeout(() => lookAround(name, 'stopped'), 0);
+      push.resourceStopped(name);
     }
   });
   RegisterCommand(
     OPERATOR_COMMAND,
     (src: number, args: string[]) => {
       const lines = runConsole(
-        { scheduler, drop: dispatch.drop, now, refreshKey: line.refresh },
+        { scheduler, notes: notes.scheduler, drop: dispatch.drop, now, refreshKey: line.refresh },
         args,
       );
       if (src === 0) for (const line of lines) log.info(line);

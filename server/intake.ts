@@ -19,6 +19,7 @@ import type { AlertConfig, CommandConfig, Config } from '../shared/config/schema
 import type { Pause } from '../shared/delivery/scheduler';
 import type { Cooldowns } from '../shared/guards/cooldown';
 import type { Incidents } from '../shared/merge/incidents';
+import { planJoin } from '../shared/merge/join';
 import type { ClientLocation } from '../shared/protocol';
 import type { CallMeta, Dispatch, ResultCallback } from './dispatch';
 import { type Characters, characterName } from './framework/characters';
@@ -35,8 +36,6 @@ import type { World } from './world';
 
 /** Below this the player is just told the call is on its way. */
 const WAIT_WORTH_TELLING_MS = 5_000;
-/** Reports folded into one waiting call at most; past it a report opens a call of its own. */
-const MAX_FOLDED = 50;
 /** How long a call waits for an async phone resource (npwd) to give the caller's number. */
 export const PHONE_WAIT_MS = 1_000;
 
@@ -51,16 +50,17 @@ export interface IntakeDeps {
   dispatch: {
     enqueue: Dispatch['enqueue'];
     scheduler: Pick<Dispatch['scheduler'], 'status' | 'amend' | 'peek' | 'update'>;
+    alsoTell: Dispatch['alsoTell'];
   };
   locator: Locator;
   postals: Pick<Postals, 'nearest'>;
   notifier: Notifier;
   cooldowns: Cooldowns;
   characters: Pick<Characters, 'caller' | 'itemCount' | 'phoneLookup'>;
-  /** Recent calls reports can join; null: merging is off. */
+  /** Recent calls: reports join them when config.merge is set. */
   incidents: Incidents | null;
   /** The notes lane, for reports joining a call the CAD already created. */
-  notes: Pick<Notes, 'enqueue'>;
+  notes: Pick<Notes, 'enqueue'> & { scheduler: Pick<Notes['scheduler'], 'peek' | 'update'> };
   /** One join per caller per merge.followUpSeconds. */
   followUps: Cooldowns;
   responders: Pick<Responders, 'alert' | 'count'>;
@@ -81,6 +81,14 @@ interface Accepted {
   /** Who hears of it in game, and the words they read; the caller is not alerted. */
   alert: AlertConfig | null;
   words: string;
+}
+
+/** Who joins an incident: a player's report (told in chat, follow-up limit) or a script. */
+interface Joiner {
+  player: number | null;
+  /** The command a player typed; null for a script's call. */
+  command: string | null;
+  incidentKey: string | null;
 }
 
 /** Why a request was refused: the answer's error, and the chat line its player reads. */
@@ -232,79 +240,79 @@ export function createIntake(deps: IntakeDeps) {
    * (no match, the call is in flight right now, or its number was lost).
    */
   const joinIncident = (
-    r: PlayerReport,
+    who: Joiner,
     a: Accepted,
     call: DispatchCall,
     kind: string,
     now: number,
   ): { answer: CallAnswer } | { refused: Refusal } | null => {
     const incidents = deps.incidents;
-    const { player } = r;
+    const { player } = who;
     const key = a.meta.playerKey;
     if (!incidents || config.merge === null) return null;
-    const match = incidents.find({ kind, key: null, at: a.place.position, caller: key, now });
+    const match = incidents.find({
+      kind,
+      key: who.incidentKey,
+      at: a.place.position,
+      caller: key,
+      now,
+    });
     if (!match) return null;
     const { incident } = match;
-    const wait = key !== null ? deps.followUps.remaining(key, now) : 0;
+    const wait = who.command !== null && key !== null ? deps.followUps.remaining(key, now) : 0;
     if (wait > 0)
       return {
         refused: refusal('follow-ups come too fast', 'cooldown', {
           seconds: Math.ceil(wait / 1000),
-          command: r.command.name,
+          command: who.command ?? '',
         }),
       };
     const name = call.metaData?.callerName ?? a.meta.callerName;
     const time = new Date(deps.now()).toISOString();
     const id = deps.newId();
     let message: { key: MessageKey; values: Record<string, string | number> };
-    if (!incident.created) {
-      const current = deps.dispatch.scheduler.peek(incident.requestId);
-      // In flight this very moment, or as many reports as a call holds: a call of its own.
-      if (!current || current.notes.length >= MAX_FOLDED) return null;
-      const folded = { time, label: name, type: 'text', content: a.words };
-      deps.dispatch.scheduler.update(incident.requestId, {
-        ...current,
-        notes: [...current.notes, folded],
-      });
+    const join = planJoin(
+      incident,
+      () => deps.dispatch.scheduler.peek(incident.requestId),
+      { call, name, words: a.words, time },
+      (noteId) => deps.notes.scheduler.peek(noteId),
+    );
+    // In flight this very moment, as many reports as a call holds, or its number was lost.
+    if (!join) return null;
+    if (join.as === 'fold') {
+      deps.dispatch.scheduler.update(incident.requestId, join.call);
       incidents.joined(incident, key, player, true);
+      // A script's callback hears the call's own final answer, under the id it was given.
+      const { callback } = a;
+      if (callback)
+        deps.dispatch.alsoTell(incident.requestId, (result) => callback({ ...result, id }));
       message = { key: 'mergedPending', values: {} };
+    } else if (join.as === 'share') {
+      deps.notes.scheduler.update(join.noteId, join.note);
+      incidents.joined(incident, key, player, false);
+      a.callback?.({ ok: true, id, callId: join.note.callId });
+      message = { key: 'merged', values: { callId: join.note.callId } };
     } else {
-      if (incident.callId === null) return null;
       try {
-        deps.notes.enqueue(
-          id,
-          {
-            priority: call.priority,
-            callId: incident.callId,
-            note: `${name}: ${a.words}`,
-            noteType: 'text',
-            label: call.title,
-            fallback: call,
-          },
-          { ...a.meta, incident: incident.requestId },
-        );
+        deps.notes.enqueue(id, join.note, { ...a.meta, incident: incident.requestId });
+        incident.noteId = id;
       } catch (err) {
         log.error(`could not store note ${id} (${(err as Error).message}); refused`);
         return { refused: refusal('the report could not be stored; try again', 'unavailable') };
       }
       incidents.joined(incident, key, player, false);
-      message = { key: 'merged', values: { callId: incident.callId } };
+      // The call exists: the note is durable with us and will be added to it.
+      a.callback?.({ ok: true, id, callId: join.note.callId });
+      message = { key: 'merged', values: { callId: join.note.callId } };
     }
-    if (key !== null && config.merge.followUpSeconds > 0)
+    if (who.command !== null && key !== null && config.merge.followUpSeconds > 0)
       deps.followUps.start(key, now, config.merge.followUpSeconds * 1000);
     log.info(
-      `report from ${a.meta.callerName} (${r.command.name}) joined call ${incident.requestId.slice(0, 8)}${incident.callId !== null ? ` (CAD #${incident.callId})` : ''} as a ${incident.created ? 'note' : 'folded report'} (${match.why})`,
+      `${a.meta.source} from ${a.meta.callerName} joined call ${incident.requestId.slice(0, 8)}${incident.callId !== null ? ` (CAD #${incident.callId})` : ''} as a ${incident.created ? 'note' : 'folded report'} (${match.why})`,
     );
-    notifier.tell(player, message.key, message.values, 'ok');
-    return {
-      answer: {
-        ok: true,
-        id,
-        position: 0,
-        merged: true,
-        callId: incident.callId,
-      },
-    };
+    if (who.command !== null && player !== null)
+      notifier.tell(player, message.key, message.values, 'ok');
+    return { answer: { ok: true, id, position: 0, merged: true, callId: incident.callId } };
   };
 
   /** A player's report: permission, words and cooldown first; every refusal told in chat. */
@@ -385,7 +393,13 @@ export function createIntake(deps: IntakeDeps) {
     // A report of a call already made joins it, and costs no new call: the command's
     // cooldown does not hold it back (the follow-up limit does).
     const kind = distress ? `${command.name} (distress)` : command.name;
-    const joined = joinIncident(r, accepted, built.call, kind, now);
+    const joined = joinIncident(
+      { player, command: command.name, incidentKey: null },
+      accepted,
+      built.call,
+      kind,
+      now,
+    );
     if (joined) return 'refused' in joined ? refuse(joined.refused) : joined.answer;
     const left = r.typed ? deps.cooldowns.remaining(cooldownKey, now) : 0;
     if (left > 0) {
@@ -515,11 +529,37 @@ export function createIntake(deps: IntakeDeps) {
     // A script hears about its own input before the state of the line, so it can fix it.
     const down = lineDown();
     if (down) return { ok: false, error: down.error };
+    // A script's call joins the call of its incident key, or one of the same code close by;
+    // merge: false keeps it apart.
+    const now = deps.now();
+    const kind = `export:${r.template.code}`;
+    const incidentKey = r.incidentKey ?? null;
+    if (r.merge !== false) {
+      const joined = joinIncident(
+        { player, command: null, incidentKey },
+        accepted,
+        built.call,
+        kind,
+        now,
+      );
+      if (joined)
+        return 'refused' in joined ? { ok: false, error: joined.refused.error } : joined.answer;
+    }
     // With a player and no address of its own, the client is asked for the street names;
     // with a player and no position at all, for the place too.
     const locate = player !== null && (place.position === null || r.address === undefined);
     const queued = enqueue(requestId, built.call, accepted, locate ? deps.locator.timeoutMs : 0);
     if ('error' in queued) return { ok: false, error: queued.error };
+    if (r.merge !== false)
+      deps.incidents?.opened({
+        requestId,
+        kind,
+        key: incidentKey,
+        at: place.position,
+        caller: accepted.meta.playerKey,
+        player,
+        now,
+      });
     if (locate && player !== null) holdForPlace(r, player, accepted, built.call);
     alertResponders(accepted, built.call, locate);
     log.info(`call ${requestId}: "${built.call.title}" raised by resource ${resource} queued`);

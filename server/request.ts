@@ -43,6 +43,10 @@ export interface ScriptCall {
   block?: string;
   notes?: { label?: string; type?: string; content: string }[];
   metaData?: Record<string, string>;
+  /** Joins the call of the same key within the merge window (a heist's id). */
+  incidentKey?: string;
+  /** false: never joins another call. */
+  merge?: boolean;
   callback?: ResultCallback;
 }
 

@@ -40,9 +40,22 @@ declare global {
     /** A server id, or its string as getPlayers() gives it. */
     playerId?: number | string;
     coords?: [number, number, number] | { x: number; y: number; z: number };
+    /** Every call with this key within the merge window joins one call, wherever it is. */
+    incidentKey?: string;
+    /** false: never joins another call. */
+    merge?: boolean;
   }
 
-  type Sonoran911Answer = { ok: true; id: string; position: number } | { ok: false; error: string };
+  type Sonoran911Answer =
+    | {
+        ok: true;
+        id: string;
+        position: number;
+        /** Joined a call already made; callId: its CAD number once known. */
+        merged?: boolean;
+        callId?: number | string | null;
+      }
+    | { ok: false; error: string };
   type Sonoran911Result =
     /** callId: the CAD's number, or 'unknown' when its answer was lost or not a plain number. */
     | { ok: true; id: string; callId: number | string | null }
@@ -62,6 +75,8 @@ declare global {
     pausedUntil: number | null;
     pauseReason: string | null;
     droppedPayloads: number;
+    /** The notes lane: reports merged into calls the CAD already created. */
+    notes: { queued: number; inFlight: number; usedInWindow: number; requestsPerWindow: number };
   }
 
   // A type alias, not an interface: it must fit CitizenExports' index signature.

@@ -30,6 +30,8 @@ export interface QueueStatus extends Omit<SchedulerStatus, 'pause'> {
   pauseReason: string | null;
   /** Net payloads from clients that were dropped (malformed, flooding, unasked). */
   droppedPayloads: number;
+  /** The notes lane: reports merged into calls the CAD already created. */
+  notes: { queued: number; inFlight: number; usedInWindow: number; requestsPerWindow: number };
 }
 
 export interface ExportDeps {
@@ -38,6 +40,7 @@ export interface ExportDeps {
   commands: readonly CommandConfig[];
   intake: Intake;
   dispatch: Pick<Dispatch, 'scheduler'>;
+  notes: { scheduler: Pick<Dispatch['scheduler'], 'status'> };
   /** Net payloads dropped so far (NetDoors.dropped). */
   droppedPayloads(): number;
   log: Logger;
@@ -110,6 +113,8 @@ export function createExports(deps: ExportDeps) {
         block: value.block,
         notes: value.notes,
         metaData: value.metaData,
+        incidentKey: value.incidentKey,
+        merge: value.merge,
         callback: usable(callback),
       });
       return answer.ok ? answer : refuse(resource, 'createDispatchCall', answer.error);
@@ -161,6 +166,12 @@ export function createExports(deps: ExportDeps) {
         pausedUntil: pause?.until ?? null,
         pauseReason: pause?.reason ?? null,
         droppedPayloads: deps.droppedPayloads(),
+        notes: (({ queued, inFlight, usedInWindow, requestsPerWindow }) => ({
+          queued,
+          inFlight,
+          usedInWindow,
+          requestsPerWindow,
+        }))(deps.notes.scheduler.status()),
       };
     },
   };

@@ -195,6 +195,10 @@ export const createCallInputSchema = z.preprocess(
     /** The caller: identity and (without coords) position come from this player. */
     playerId: playerIdSchema.optional(),
     coords: coordsSchema.optional(),
+    /** Every call with this key within the merge window joins one call, wherever it is. */
+    incidentKey: text(100).min(1).optional(),
+    /** false: never joins another call (an alarm that must stand alone). */
+    merge: z.boolean({ error: 'expected true or false' }).optional(),
   }),
 );
 

@@ -39,12 +39,21 @@ export interface Incident {
   waiting: number[];
   /** Reports joined into it, the opener's not counted. */
   joined: number;
+  /** Its callers were told units respond: once per call, however many units attach. */
+  unitsTold: boolean;
+  /** The id of its latest note on the notes lane: reports share it while it waits. */
+  noteId: string | null;
 }
 
 export type Match = { incident: Incident; why: 'follow-up' | 'key' | 'nearby' };
 
-/** Calls kept for merging at most; past it the oldest go (they are past the window anyway). */
+/** Calls kept at most; past it the oldest go. */
 const MAX_INCIDENTS = 1_000;
+/**
+ * A call is remembered this long at least, past the merge window: units are attached long
+ * after the last report, and its callers should still hear it.
+ */
+const KEEP_MS = 60 * 60_000;
 
 export class Incidents {
   private readonly open = new Map<string, Incident>();
@@ -73,6 +82,8 @@ export class Incidents {
       players: i.player === null ? [] : [i.player],
       waiting: [],
       joined: 0,
+      unitsTold: false,
+      noteId: null,
     };
     this.open.set(i.requestId, incident);
     if (this.open.size > MAX_INCIDENTS) this.open.delete(this.open.keys().next().value as string);
@@ -80,9 +91,10 @@ export class Incidents {
   }
 
   /**
-   * The call a report joins, if any: the caller's own recent call of the same kind first (a
-   * follow-up, from wherever they now stand), then a script's incident key, then the nearest
-   * call of the same kind within the radius. Every one must be within the window.
+   * The call a report joins, if any: for a script's incident key, the call of that key and no
+   * other; else the caller's own recent call of the same kind (a follow-up, from wherever they
+   * now stand), then the nearest call of the same kind within the radius. Every one must be
+   * within the window.
    */
   find(r: {
     kind: string;
@@ -92,21 +104,24 @@ export class Incidents {
     now: number;
   }): Match | null {
     this.prune(r.now);
-    const candidates = [...this.open.values()];
+    const candidates = [...this.open.values()].filter(
+      (c) => r.now - c.openedAt <= this.options.windowMs,
+    );
+    if (r.key !== null) {
+      const keyed = candidates.find((c) => c.key === r.key);
+      if (keyed) return { incident: keyed, why: 'key' };
+      // A keyed call opens its own incident: two heists are two calls, however close.
+      return null;
+    }
     if (r.caller !== null) {
       // The newest of the caller's own calls: the one they are following up.
       // A /311 about a stolen car is no follow-up on the caller's /911 about shots.
       for (let i = candidates.length - 1; i >= 0; i--) {
         const incident = candidates[i]!;
         if (this.options.sameCommand && incident.kind !== r.kind) continue;
+        if (incident.key !== null) continue;
         if (incident.callers.includes(r.caller)) return { incident, why: 'follow-up' };
       }
-    }
-    if (r.key !== null) {
-      const keyed = candidates.find((c) => c.key === r.key);
-      if (keyed) return { incident: keyed, why: 'key' };
-      // A keyed call opens its own incident: two heists are two calls, however close.
-      return null;
     }
     if (r.at === null) return null;
     let best: Incident | null = null;
@@ -157,10 +172,11 @@ export class Incidents {
     this.open.delete(requestId);
   }
 
-  /** Incidents older than the window take no more reports. */
+  /** Forgets calls too old to matter (see KEEP_MS); oldest first, as they were opened. */
   prune(now: number): void {
+    const keep = Math.max(this.options.windowMs, KEEP_MS);
     for (const [id, incident] of this.open) {
-      if (now - incident.openedAt <= this.options.windowMs) break;
+      if (now - incident.openedAt <= keep) break;
       this.open.delete(id);
     }
   }

@@ -230,6 +230,7 @@ describe('exports for other resources', () => {
       pausedUntil: null,
       pauseReason: null,
       droppedPayloads: 0,
+      notes: { queued: 0, inFlight: 0, usedInWindow: 0, requestsPerWindow: 60 },
     });
   });
 });

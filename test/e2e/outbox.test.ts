@@ -159,6 +159,7 @@ describe('outbox, restarts and operators', () => {
       'next send: nothing waiting',
       'paused: no',
       'dead letters: 0',
+      'notes: 0 waiting, 0 in flight; 0 of 60 note requests used in the rolling 60 s window',
     ]);
     expect(op(rig, 'sonoran911 drop zzzz')).toEqual(['no call id starts with "zzzz"']);
     expect(op(rig, 'sonoran911 wat')[0]).toMatch(/^usage: sonoran911 status/);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../sandbox/support/clock';
+import type { CallResult } from '../../server/dispatch';
 import type { Character } from '../../server/framework/types';
 import { createIntake, PHONE_WAIT_MS } from '../../server/intake';
 import { createLocator } from '../../server/locate';
 import type { NoteMeta } from '../../server/notes';
+import type { ScriptCall } from '../../server/request';
 import type { World } from '../../server/world';
 import type { DispatchCall } from '../../shared/call/contract';
 import type { NoteRequest } from '../../shared/call/note';
@@ -46,6 +48,8 @@ function rig(
   const amended: { id: string; call: DispatchCall }[] = [];
   const asked: [number, string][] = [];
   const waiting = new Map<string, DispatchCall>();
+  const alsoTold: { id: string; callback: (r: CallResult) => void }[] = [];
+  const waitingNotes = new Map<string, NoteRequest>();
   const notes: { id: string; note: NoteRequest; meta: NoteMeta }[] = [];
   const incidents = over.merge
     ? new Incidents({ radiusMeters: 100, windowMs: 300_000, sameCommand: true })
@@ -78,6 +82,7 @@ function rig(
         waiting.set(id, call);
         return { ok: true, position: 0, waitMs: 0 };
       },
+      alsoTell: (id, callback) => alsoTold.push({ id, callback }),
       scheduler: {
         status: () => ({ pause: null }) as never,
         amend: (id, call) => {
@@ -113,7 +118,16 @@ function rig(
     notes: {
       enqueue: (id, note, meta) => {
         notes.push({ id, note, meta });
+        waitingNotes.set(id, note);
         return { ok: true, position: 0, waitMs: 0 };
+      },
+      scheduler: {
+        peek: (id) => waitingNotes.get(id) ?? null,
+        update: (id, note) => {
+          if (!waitingNotes.has(id)) return false;
+          waitingNotes.set(id, note);
+          return true;
+        },
       },
     },
     followUps: new Cooldowns(),
@@ -133,6 +147,8 @@ function rig(
     notes,
     incidents,
     clock,
+    alsoTold,
+    waitingNotes,
   };
 }
 
@@ -359,6 +375,26 @@ describe('intake merging (one incident, one call)', () => {
     expect(r.told.at(-1)).toEqual([4, 'merged']);
   });
 
+  it('lets several reports share one note while it waits, the fallback carrying them all', () => {
+    const r = rig({ merge: true });
+    r.intake.take({ ...report, words: 'shots fired', claimed: names });
+    const id = r.queued[0]!.id;
+    r.waiting.delete(id);
+    r.incidents!.created(id, 1001);
+    r.intake.take({ ...report, player: 4, words: 'one suspect fled north', claimed: names });
+    r.intake.take({ ...report, player: 5, words: 'he wears a red cap', claimed: names });
+    expect(r.notes).toHaveLength(1);
+    const shared = r.waitingNotes.get(r.notes[0]!.id)!;
+    expect(shared.note).toBe('Player 4: one suspect fled north\nPlayer 5: he wears a red cap');
+    expect(shared.fallback.notes).toMatchObject([
+      { label: 'Player 5', content: 'he wears a red cap' },
+    ]);
+    // Once that note is on its way, the next report starts a new one.
+    r.waitingNotes.clear();
+    r.intake.take({ ...report, player: 6, words: 'ambulance needed', claimed: names });
+    expect(r.notes).toHaveLength(2);
+  });
+
   it("takes a caller's second report as a follow-up wherever they stand, past the cooldown, not faster than the limit", () => {
     const positions: Record<number, typeof bank> = {};
     const r = rig({ merge: true, positions });
@@ -396,5 +432,47 @@ describe('intake merging (one incident, one call)', () => {
     off.intake.take({ ...report, words: 'shots fired', claimed: names });
     off.intake.take({ ...report, player: 4, words: 'shots', claimed: names });
     expect(off.queued).toHaveLength(2);
+  });
+});
+
+describe('intake merging of script calls', () => {
+  const alarm = (over: Partial<ScriptCall> = {}): ScriptCall => ({
+    kind: 'script',
+    resource: 'heists',
+    player: null,
+    template: { ...config.exportDefaults, title: 'Vault alarm', communityUserIds: ['dispatch'] },
+    words: 'silent alarm',
+    coords: bank,
+    ...over,
+  });
+
+  it('joins calls of one incident key wherever they are, and keeps merge: false apart', () => {
+    const r = rig({ merge: true });
+    r.intake.take(alarm({ incidentKey: 'heist-7' }));
+    const results: CallResult[] = [];
+    const joined = r.intake.take(
+      alarm({
+        incidentKey: 'heist-7',
+        coords: { x: 3000, y: 3000, z: 1 },
+        callback: (x: CallResult) => results.push(x),
+      }),
+    );
+    expect(joined).toMatchObject({ ok: true, merged: true });
+    expect(r.queued).toHaveLength(1);
+    // The script's callback hears the call's final answer under its own id.
+    r.alsoTold[0]!.callback({ ok: true, id: r.queued[0]!.id, callId: 1001 });
+    expect(results).toEqual([{ ok: true, id: (joined as { id: string }).id, callId: 1001 }]);
+    r.intake.take(alarm({ incidentKey: 'heist-8' }));
+    r.intake.take(alarm({ merge: false }));
+    expect(r.queued).toHaveLength(3);
+  });
+
+  it('merges a script call by distance with calls of the same code only', () => {
+    const r = rig({ merge: true });
+    r.intake.take(alarm());
+    r.intake.take(alarm({ words: 'second sensor' }));
+    expect(r.queued).toHaveLength(1);
+    r.intake.take(alarm({ template: { ...alarm().template, code: 'FIRE' } }));
+    expect(r.queued).toHaveLength(2);
   });
 });

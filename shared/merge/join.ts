@@ -1,0 +1,87 @@
+/**
+ * How a report joins the incident it matched (see incidents.ts): folded into the call while
+ * that still waits in the queue (no extra request at all), a note on it once the CAD created
+ * it, or, when neither can be, a call of its own. Pure: the intake and the benchmark both
+ * decide with it, so the benchmark replays exactly the intake's rule.
+ */
+import type { DispatchCall } from '../call/contract';
+import type { NoteRequest } from '../call/note';
+import type { Incident } from './incidents';
+
+/** Reports folded into one waiting call at most; past it a report opens a call of its own. */
+export const MAX_FOLDED = 50;
+/** The longest note text sent (the note schema's limit); past it a report starts a new note. */
+const MAX_NOTE = 2_000;
+
+export interface JoiningReport {
+  /** The call the report would be on its own: its priority and title, and the fallback. */
+  call: DispatchCall;
+  /** Who the dispatcher reads it is from. */
+  name: string;
+  /** What they said; '' for a script's call with no words (its note is then the name). */
+  words: string;
+  /** When it was made, as an ISO string. */
+  time: string;
+}
+
+export type Join =
+  /** The waiting call with the report folded in: put back with `scheduler.update`. */
+  | { as: 'fold'; call: DispatchCall }
+  /** A note on the created call, for the notes lane. */
+  | { as: 'note'; note: NoteRequest }
+  /**
+   * The incident's note still waiting on the notes lane, with this report added: several
+   * reports share one request (put back with the notes scheduler's `update`).
+   */
+  | { as: 'share'; noteId: string; note: NoteRequest }
+  /**
+   * A call of its own: the call is in flight this very moment (or as many reports as a call
+   * holds are folded in already), or the CAD created it and its number was lost.
+   */
+  | null;
+
+/**
+ * `waiting` gives the body of the incident's call while it waits in the queue (not in flight,
+ * not done), null otherwise (`scheduler.peek`); it is asked only before the CAD created it.
+ */
+export function planJoin(
+  incident: Pick<Incident, 'created' | 'callId' | 'noteId'>,
+  waiting: () => DispatchCall | null,
+  r: JoiningReport,
+  /** The body of a note still waiting on the notes lane (its `peek`); null otherwise. */
+  waitingNote: (id: string) => NoteRequest | null = () => null,
+): Join {
+  if (!incident.created) {
+    const current = waiting();
+    if (!current || current.notes.length >= MAX_FOLDED) return null;
+    const folded = { time: r.time, label: r.name, type: 'text', content: r.words };
+    return { as: 'fold', call: { ...current, notes: [...current.notes, folded] } };
+  }
+  if (incident.callId === null) return null;
+  const line = r.words === '' ? r.name : `${r.name}: ${r.words}`;
+  const shared = incident.noteId !== null ? waitingNote(incident.noteId) : null;
+  if (shared && incident.noteId !== null && shared.note.length + 1 + line.length <= MAX_NOTE) {
+    const folded = { time: r.time, label: r.name, type: 'text', content: r.words };
+    return {
+      as: 'share',
+      noteId: incident.noteId,
+      note: {
+        ...shared,
+        note: `${shared.note}\n${line}`,
+        // Should the CAD refuse the note, the call sent instead carries every report in it.
+        fallback: { ...shared.fallback, notes: [...shared.fallback.notes, folded] },
+      },
+    };
+  }
+  return {
+    as: 'note',
+    note: {
+      priority: r.call.priority,
+      callId: incident.callId,
+      note: line,
+      noteType: 'text',
+      label: r.call.title,
+      fallback: r.call,
+    },
+  };
+}
