@@ -176,7 +176,11 @@ export async function riot(merging: boolean, seed = RIOT.seed): Promise<RiotResu
         const opener = reports[job.meta]!;
         callIncident.set(String(outcome.callId), opener.incident);
         // As server/index.ts: the incident learns its call was created, and its number.
-        incidents?.created(job.id, outcome.callId);
+        const incident = incidents?.created(job.id, outcome.callId);
+        // A note held while the call was in flight goes now, naming its number.
+        const held = incident?.noteId ? notes.peek(incident.noteId) : null;
+        if (incident?.noteId && held && held.callId === null)
+          notes.amend(incident.noteId, { ...held, callId: outcome.callId });
         const folded = foldedInto.get(job.id) ?? [];
         // The body sent carried every report folded in while it waited.
         if (job.call.notes.length !== folded.length)
@@ -207,7 +211,7 @@ export async function riot(merging: boolean, seed = RIOT.seed): Promise<RiotResu
         notesSent++;
         // Every report that shared this note arrives with it.
         for (const i of sharedBy.get(job.id) ?? [job.meta]) {
-          arrive(reports[i]!, job.call.callId);
+          arrive(reports[i]!, job.call.callId ?? 'none');
           carried.notes.push(reports[i]!.at);
         }
       },
@@ -251,7 +255,8 @@ export async function riot(merging: boolean, seed = RIOT.seed): Promise<RiotResu
         return;
       }
       if (join?.as === 'note') {
-        notes.enqueue(`n${r.i}`, join.note, r.i);
+        // As the intake: a note for a call in flight waits for its number.
+        notes.enqueue(`n${r.i}`, join.note, r.i, join.note.callId === null ? 600_000 : 0);
         sharedBy.set(`n${r.i}`, [r.i]);
         incident.noteId = `n${r.i}`;
         incidents.joined(incident, r.key, r.i, false);

@@ -168,11 +168,15 @@ function main(): void {
           const incident = incidents.created(id, callId);
           // Reports folded in while it waited: their callers hear the number too.
           if (incident && callId !== null) tellIncident(incident.waiting, 'merged', { callId });
+          // A note held for the number goes now (or, without one, as a call of its own).
+          if (incident?.noteId) notes.release(incident.noteId, callId);
         },
         ended: (id) => {
           responders.forget(id);
           const incident = incidents.get(id);
           incidents.ended(id);
+          // A note held for this call's number will get none: it goes as a call of its own.
+          if (incident?.noteId) notes.release(incident.noteId, null);
           if (incident)
             tellIncident(incident.waiting, 'rejected', { reason: 'refused by dispatch' });
         },

@@ -38,6 +38,11 @@ import type { World } from './world';
 const WAIT_WORTH_TELLING_MS = 5_000;
 /** How long a call waits for an async phone resource (npwd) to give the caller's number. */
 export const PHONE_WAIT_MS = 1_000;
+/**
+ * How long a note for a call in flight waits for the call's number; the answer comes long
+ * before (api.timeoutMs at most). Past it, the note is sent as a call of its own.
+ */
+const NOTE_HOLD_MS = 10 * 60_000;
 
 export interface IntakeDeps {
   world: World;
@@ -277,33 +282,36 @@ export function createIntake(deps: IntakeDeps) {
       { call, name, words: a.words, time },
       (noteId) => deps.notes.scheduler.peek(noteId),
     );
-    // In flight this very moment, as many reports as a call holds, or its number was lost.
+    // As many reports as a call holds, or its number was lost: a call of its own.
     if (!join) return null;
+    // The call's number, when the report's note can already name it.
+    const callId = join.as === 'fold' ? null : join.note.callId;
     if (join.as === 'fold') {
       deps.dispatch.scheduler.update(incident.requestId, join.call);
-      incidents.joined(incident, key, player, true);
-      // A script's callback hears the call's own final answer, under the id it was given.
-      const { callback } = a;
-      if (callback)
-        deps.dispatch.alsoTell(incident.requestId, (result) => callback({ ...result, id }));
-      message = { key: 'mergedPending', values: {} };
     } else if (join.as === 'share') {
       deps.notes.scheduler.update(join.noteId, join.note);
-      incidents.joined(incident, key, player, false);
-      a.callback?.({ ok: true, id, callId: join.note.callId });
-      message = { key: 'merged', values: { callId: join.note.callId } };
     } else {
       try {
-        deps.notes.enqueue(id, join.note, { ...a.meta, incident: incident.requestId });
+        // A note for a call in flight waits for its number (released when it comes).
+        const holdMs = callId === null ? NOTE_HOLD_MS : 0;
+        deps.notes.enqueue(id, join.note, { ...a.meta, incident: incident.requestId }, holdMs);
         incident.noteId = id;
       } catch (err) {
         log.error(`could not store note ${id} (${(err as Error).message}); refused`);
         return { refused: refusal('the report could not be stored; try again', 'unavailable') };
       }
-      incidents.joined(incident, key, player, false);
+    }
+    incidents.joined(incident, key, player, callId === null);
+    if (callId === null) {
+      // A script's callback hears the call's own final answer, under the id it was given.
+      const { callback } = a;
+      if (callback)
+        deps.dispatch.alsoTell(incident.requestId, (result) => callback({ ...result, id }));
+      message = { key: 'mergedPending', values: {} };
+    } else {
       // The call exists: the note is durable with us and will be added to it.
-      a.callback?.({ ok: true, id, callId: join.note.callId });
-      message = { key: 'merged', values: { callId: join.note.callId } };
+      a.callback?.({ ok: true, id, callId });
+      message = { key: 'merged', values: { callId } };
     }
     if (who.command !== null && key !== null && config.merge.followUpSeconds > 0)
       deps.followUps.start(key, now, config.merge.followUpSeconds * 1000);

@@ -27,6 +27,18 @@ export const NOTE_KEYS = {
   budgetKey: 'outbox:note-budget',
 };
 
+/** What a note whose call has no number "answers": refused for good, so it becomes a call. */
+const NO_NUMBER: HttpAttempt = {
+  kind: 'response',
+  status: 404,
+  headers: { 'content-type': 'application/problem+json' },
+  body: JSON.stringify({
+    title: 'No call number',
+    status: 404,
+    detail: 'the call this note belongs to has no CAD number',
+  }),
+};
+
 /** How soon a restore that found the KVP search busy tries again. */
 const RESTORE_RETRY_MS = 5_000;
 
@@ -48,7 +60,9 @@ export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
   let stopped = false;
   const scheduler: Scheduler<NoteMeta, NoteRequest> = new Scheduler<NoteMeta, NoteRequest>(
     {
-      send: (note) => deps.send(note),
+      // A note whose call never got a number has nothing to go on: the CAD is not asked, and
+      // it is sent as a call of its own (onSettled below).
+      send: (note) => (note.callId === null ? Promise.resolve(NO_NUMBER) : deps.send(note)),
       now: deps.now,
       ...(deps.wallNow ? { wallNow: deps.wallNow } : {}),
       timers: deps.timers,
@@ -85,8 +99,16 @@ export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
 
   const api = {
     scheduler,
-    enqueue(id: string, note: NoteRequest, meta: NoteMeta) {
-      return scheduler.enqueue(id, note, meta);
+    enqueue(id: string, note: NoteRequest, meta: NoteMeta, holdMs = 0) {
+      return scheduler.enqueue(id, note, meta, holdMs);
+    },
+    /**
+     * The incident's call got its number (or never will: null): the note waiting for it is
+     * released, to be added to it, or sent as a call of its own.
+     */
+    release(id: string, callId: number | string | null): void {
+      const held = scheduler.peek(id);
+      if (held && held.callId === null) scheduler.amend(id, { ...held, callId });
     },
     /** Takes back the notes a previous run left; tries again while the KVP search is busy. */
     restore(): void {

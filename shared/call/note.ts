@@ -11,8 +11,11 @@ import { dispatchCallSchema } from './contract';
 export const noteRequestSchema = z.object({
   /** The call's priority: the notes lane orders its queue like the calls lane. */
   priority: z.int().min(1).max(9),
-  /** The CAD's call number, as it answered it. */
-  callId: z.union([z.int().positive(), z.string().regex(/^\d{1,18}$/)]),
+  /**
+   * The CAD's call number, as it answered it; null while the call is on its way (the note is
+   * held until it is known, and sent as a call of its own if it never is).
+   */
+  callId: z.union([z.int().positive(), z.string().regex(/^\d{1,18}$/)]).nullable(),
   note: z.string().min(1).max(2_000),
   noteType: z.string().min(1).max(32),
   label: z.string().max(64),

@@ -27,7 +27,10 @@ export interface JoiningReport {
 export type Join =
   /** The waiting call with the report folded in: put back with `scheduler.update`. */
   | { as: 'fold'; call: DispatchCall }
-  /** A note on the created call, for the notes lane. */
+  /**
+   * A note on the call, for the notes lane. Its callId is null while the call is in flight:
+   * the note is then held until the call's number is known (see Incident.noteId).
+   */
   | { as: 'note'; note: NoteRequest }
   /**
    * The incident's note still waiting on the notes lane, with this report added: several
@@ -35,8 +38,8 @@ export type Join =
    */
   | { as: 'share'; noteId: string; note: NoteRequest }
   /**
-   * A call of its own: the call is in flight this very moment (or as many reports as a call
-   * holds are folded in already), or the CAD created it and its number was lost.
+   * A call of its own: as many reports as a call holds are folded in already, or the CAD
+   * created it and its number was lost.
    */
   | null;
 
@@ -51,17 +54,21 @@ export function planJoin(
   /** The body of a note still waiting on the notes lane (its `peek`); null otherwise. */
   waitingNote: (id: string) => NoteRequest | null = () => null,
 ): Join {
+  const folded = { time: r.time, label: r.name, type: 'text', content: r.words };
   if (!incident.created) {
     const current = waiting();
-    if (!current || current.notes.length >= MAX_FOLDED) return null;
-    const folded = { time: r.time, label: r.name, type: 'text', content: r.words };
-    return { as: 'fold', call: { ...current, notes: [...current.notes, folded] } };
+    if (current && current.notes.length < MAX_FOLDED)
+      return { as: 'fold', call: { ...current, notes: [...current.notes, folded] } };
+    // In flight this very moment: the report waits as a note for the call's number (its
+    // callId null), instead of opening a second call for the same incident.
+    if (current) return null;
+  } else if (incident.callId === null) {
+    // Created, but its number was lost: there is nothing to add a note to.
+    return null;
   }
-  if (incident.callId === null) return null;
   const line = r.words === '' ? r.name : `${r.name}: ${r.words}`;
   const shared = incident.noteId !== null ? waitingNote(incident.noteId) : null;
   if (shared && incident.noteId !== null && shared.note.length + 1 + line.length <= MAX_NOTE) {
-    const folded = { time: r.time, label: r.name, type: 'text', content: r.words };
     return {
       as: 'share',
       noteId: incident.noteId,

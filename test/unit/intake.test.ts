@@ -375,6 +375,21 @@ describe('intake merging (one incident, one call)', () => {
     expect(r.told.at(-1)).toEqual([4, 'merged']);
   });
 
+  it('holds a report on a call in flight as a note waiting for its number, not a second call', () => {
+    const r = rig({ merge: true });
+    r.intake.take({ ...report, words: 'shots fired', claimed: names });
+    r.waiting.clear();
+    const answer = r.intake.take({ ...report, player: 4, words: 'shots', claimed: names });
+    expect(answer).toMatchObject({ ok: true, merged: true, callId: null });
+    expect(r.queued).toHaveLength(1);
+    expect(r.notes[0]?.note).toMatchObject({ callId: null, note: 'Player 4: shots' });
+    expect(r.incidents!.get(r.queued[0]!.id)).toMatchObject({
+      noteId: r.notes[0]!.id,
+      waiting: [4],
+    });
+    expect(r.told.at(-1)).toEqual([4, 'mergedPending']);
+  });
+
   it('lets several reports share one note while it waits, the fallback carrying them all', () => {
     const r = rig({ merge: true });
     r.intake.take({ ...report, words: 'shots fired', claimed: names });
@@ -407,7 +422,7 @@ describe('intake merging (one incident, one call)', () => {
     expect(r.told.map(([, k]) => k)).toEqual(['received', 'mergedPending', 'cooldown']);
   });
 
-  it('opens a call of its own far away, for another command, when the call is in flight, or with merging off', () => {
+  it('opens a call of its own far away, for another command, or with merging off', () => {
     const away = { ...bank, x: bank.x + 150 };
     const far = rig({ merge: true, positions: { 4: away } });
     far.intake.take({ ...report, words: 'shots fired', claimed: names });
@@ -423,11 +438,6 @@ describe('intake merging (one incident, one call)', () => {
       claimed: names,
     });
     expect(other.queued).toHaveLength(2);
-    const flying = rig({ merge: true });
-    flying.intake.take({ ...report, words: 'shots fired', claimed: names });
-    flying.waiting.clear();
-    flying.intake.take({ ...report, player: 4, words: 'shots', claimed: names });
-    expect(flying.queued).toHaveLength(2);
     const off = rig();
     off.intake.take({ ...report, words: 'shots fired', claimed: names });
     off.intake.take({ ...report, player: 4, words: 'shots', claimed: names });

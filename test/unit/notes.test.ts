@@ -76,6 +76,20 @@ describe('the notes lane', () => {
     expect(r.store.keys('outbox:note:')).toEqual([]);
   });
 
+  it('holds a note for a call in flight until its number comes, or sends it as a call if none does', async () => {
+    const r = rig(() => added(1001));
+    r.notes.enqueue('held', { ...note(1), callId: null }, meta, 600_000);
+    r.notes.enqueue('orphan', { ...note(2), callId: null }, meta, 600_000);
+    await r.clock.advance(5_000);
+    expect(r.sent).toEqual([]);
+    r.notes.release('held', 1001);
+    r.notes.release('orphan', null);
+    await r.clock.advance(5_000);
+    // The orphan never reached the CAD: it goes as a call of its own.
+    expect(r.sent.map((s) => s.note)).toEqual(['Caller 1: shots']);
+    expect(r.fallbacks).toEqual(['shots 2']);
+  });
+
   it('keeps notes in their own records across a restart and adds them after it', async () => {
     const store = new MemoryStore();
     const before = rig(() => added(1001), store);
