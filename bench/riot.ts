@@ -239,7 +239,13 @@ export async function riot(merging: boolean, seed = RIOT.seed): Promise<RiotResu
       const join = planJoin(
         incident,
         () => calls.peek(incident.requestId),
-        { call: r.call, name: r.name, words: r.words, time: new Date(now).toISOString() },
+        {
+          call: r.call,
+          name: r.name,
+          words: r.words,
+          time: new Date(now).toISOString(),
+          player: r.i,
+        },
         (noteId) => notes.peek(noteId),
       );
       if (join?.as === 'fold') {

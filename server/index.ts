@@ -217,16 +217,32 @@ function main(): void {
       timers,
       random: Math.random,
       fallback(job) {
-        // The call is gone: the report goes out as a call of its own, so nothing is lost.
+        // The call is gone: the reports go out as a call of their own, so nothing is lost.
         const { incident, ...meta } = job.meta;
+        const old = incidents.get(incident);
         incidents.ended(incident);
+        const id = randomUUID();
         try {
-          dispatch.enqueue(randomUUID(), job.call.fallback, meta, 0);
+          dispatch.enqueue(id, job.call.fallback, meta, 0);
         } catch (err) {
           log.error(
             `the report of note ${job.id} could not be queued as a call: ${(err as Error).message}`,
           );
+          return;
         }
+        // The new call is the incident now: later reports join it, and everyone whose report
+        // is in it hears its number (the note's first reporter as its caller) and of units.
+        const next = incidents.opened({
+          requestId: id,
+          kind: old?.kind ?? meta.source,
+          key: old?.key ?? null,
+          at: old?.at ?? null,
+          caller: meta.playerKey,
+          player: meta.player,
+          now: now(),
+        });
+        for (const player of job.call.players)
+          if (player !== meta.player) incidents.joined(next, null, player, true);
       },
     },
     lane(config.rateLimit.noteRequests),

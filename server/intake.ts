@@ -279,7 +279,7 @@ export function createIntake(deps: IntakeDeps) {
     const join = planJoin(
       incident,
       () => deps.dispatch.scheduler.peek(incident.requestId),
-      { call, name, words: a.words, time },
+      { call, name, words: a.words, time, player },
       (noteId) => deps.notes.scheduler.peek(noteId),
     );
     // As many reports as a call holds, or its number was lost: a call of its own.

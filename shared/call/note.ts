@@ -24,6 +24,11 @@ export const noteRequestSchema = z.object({
    * its call is gone, so nothing a player reported is lost.
    */
   fallback: dispatchCallSchema,
+  /**
+   * The players whose reports the note carries (several share one while it waits), so each
+   * hears where their report went if it becomes a call of its own.
+   */
+  players: z.array(z.int()).max(200).default([]),
 });
 export type NoteRequest = z.infer<typeof noteRequestSchema>;
 

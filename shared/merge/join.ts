@@ -22,6 +22,8 @@ export interface JoiningReport {
   words: string;
   /** When it was made, as an ISO string. */
   time: string;
+  /** The player who made it; null for a script's call without one. */
+  player: number | null;
 }
 
 export type Join =
@@ -75,6 +77,10 @@ export function planJoin(
       note: {
         ...shared,
         note: `${shared.note}\n${line}`,
+        players:
+          r.player === null || shared.players.includes(r.player)
+            ? shared.players
+            : [...shared.players, r.player],
         // Should the CAD refuse the note, the call sent instead carries every report in it.
         fallback: { ...shared.fallback, notes: [...shared.fallback.notes, folded] },
       },
@@ -89,6 +95,7 @@ export function planJoin(
       noteType: 'text',
       label: r.call.title,
       fallback: r.call,
+      players: r.player === null ? [] : [r.player],
     },
   };
 }

@@ -25,6 +25,7 @@ const note = (i: number): NoteRequest => ({
   noteType: 'text',
   label: '911 Call',
   fallback: dispatchCall({ title: '911 Call', description: `shots ${i}` }),
+  players: [3],
 });
 const meta: NoteMeta = {
   player: 3,

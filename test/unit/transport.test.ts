@@ -145,6 +145,7 @@ describe('note transport', () => {
       noteType: 'text',
       label: '911',
       fallback: call,
+      players: [],
     };
     const added = classify(await note(request), ctx);
     expect(added).toMatchObject({ type: 'sent', callId });
