@@ -5,6 +5,7 @@
  *   npm start                               interactive, the project's config.json
  *   npm start -- --config my-config.json    another config file
  *   npm start -- --script sandbox/scripts/quiet-shift.txt
+ *   npm start -- --no-sonorancad            without the sonorancad stand-in (no push events)
  *   SONORAN911_API_KEY=... npm start -- --cad https://staging-api.dev.sonorancad.com
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,25 +17,30 @@ interface Args {
   config: string;
   script: string | null;
   cad: string | null;
+  sonorancad: boolean;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const args: Args = { config: 'config.json', script: null, cad: null };
+  const args: Args = { config: 'config.json', script: null, cad: null, sonorancad: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') return 'usage';
+    if (flag === '--no-sonorancad') {
+      args.sonorancad = false;
+      continue;
+    }
     if (flag !== '--config' && flag !== '--script' && flag !== '--cad')
       return `unknown option ${flag}`;
     if (value === undefined) return `${flag} needs a value`;
-    args[flag.slice(2) as keyof Args] = value;
+    args[flag.slice(2) as 'config' | 'script' | 'cad'] = value;
     i++;
   }
   return args;
 }
 
 const USAGE =
-  'usage: npm start -- [--config FILE] [--script FILE] [--cad URL (with SONORAN911_API_KEY set)]';
+  'usage: npm start -- [--config FILE] [--script FILE] [--cad URL (with SONORAN911_API_KEY set)] [--no-sonorancad]';
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
@@ -90,6 +96,7 @@ async function main(): Promise<number> {
     ...(realCad ? { realCad } : {}),
     out,
     color,
+    sonorancad: args.sonorancad,
   });
 
   if (args.script !== null) {

@@ -11,6 +11,7 @@ import { FRAMEWORK_STAND_INS } from './frameworks';
 import { npwd } from './frameworks/phones';
 import type { FrameworkStandIn } from './frameworks/types';
 import { DEMO_POSTALS, nearestPlace, PLACES } from './places';
+import { SonorancadStandIn } from './sonorancad';
 
 export const RESOURCE = 'sonoran-911';
 
@@ -25,6 +26,11 @@ export interface SessionOptions {
   files?: Record<string, string>;
   out: (line: string) => void;
   color: boolean;
+  /**
+   * Run the sonorancad stand-in (Sonoran's own resource, raising the CAD's push events)
+   * before ours, as a server would list it in server.cfg. Default true.
+   */
+  sonorancad?: boolean;
 }
 
 export type RunResult = { ok: true } | { ok: false; error: string };
@@ -44,6 +50,8 @@ const HELP = [
   'sonoran911 <args>         any operator command (queue, dead, retry, drop)',
   'cad                       the calls the CAD has, with their fields',
   'outage on|off             the CAD answers 503 to everything, or recovers',
+  'attach <callId> [unit]    a dispatcher attaches a unit to the call (sonorancad passes it on)',
+  'close <callId>            a dispatcher closes the call (sonorancad passes it on)',
   "limit <n>                 another resource spends n requests of the key's budget now",
   'restart                   stop and start the resource over the same KVP',
   'wait <seconds>            let time pass',
@@ -61,6 +69,12 @@ export class Session {
   private readonly printedChat = new Map<number, number>();
   private pump: ReturnType<typeof setInterval> | null = null;
   private framework: FrameworkStandIn | null = null;
+  /** The sonorancad stand-in runs: closes and attachments reach the resource through it. */
+  private sonorancad = false;
+  /** Calls in sonorancad's cache (put there once, as its poll would). */
+  private readonly cachedCalls = new Set<number>();
+  /** Units attached with no name given: "Unit 1", "Unit 2", ... */
+  private nextUnit = 1;
   /** The blips each player had at the last flush, to print what appeared and went. */
   private readonly printedBlips = new Map<number, Set<number>>();
   private readonly paint: (code: string, text: string) => string;
@@ -85,6 +99,11 @@ export class Session {
       files: { 'postals.json': JSON.stringify(DEMO_POSTALS) },
       metadata: { postal_file: ['postals.json'] },
     });
+    // Before ours, as server.cfg lists it on a server that runs Sonoran's resource.
+    if (options.sonorancad !== false) {
+      await SonorancadStandIn.start(session.fx);
+      session.sonorancad = true;
+    }
     session.fx.startResource(RESOURCE, {
       server: options.serverJs,
       client: options.clientJs,
@@ -263,6 +282,27 @@ export class Session {
           );
           return { ok: true };
         }
+        case 'attach':
+        case 'close': {
+          const cad = this.localCad();
+          const callId = Number(rest[0]);
+          if (!Number.isInteger(callId) || callId < 1)
+            return fail(
+              verb === 'close' ? 'usage: close <callId>' : 'usage: attach <callId> [unit]',
+            );
+          let unit: string | null = null;
+          if (verb === 'close') {
+            cad.closeCall(callId);
+            this.say('cad', `a dispatcher closed call #${callId}`);
+          } else {
+            unit = rest.slice(1).join(' ') || `Unit ${this.nextUnit++}`;
+            cad.attach(callId, unit);
+            this.say('cad', `a dispatcher attached ${unit} to call #${callId}`);
+          }
+          await this.passOn(callId, unit);
+          await this.settle();
+          return { ok: true };
+        }
         case 'limit': {
           const cad = this.localCad();
           const n = Number(rest[0]);
@@ -344,6 +384,32 @@ export class Session {
     );
   }
 
+  /**
+   * The CAD pushes the close or the attachment to sonorancad, which raises it as a local event
+   * for the resources beside it. Its cache has the call as its Get Calls poll would have put it
+   * there by now (the sandbox does not wait the poll's minute).
+   */
+  private async passOn(callId: number, unit: string | null): Promise<void> {
+    if (!this.sonorancad) {
+      this.say('sandbox', 'sonorancad is not running: the resource does not hear of it');
+      return;
+    }
+    if (!this.cachedCalls.has(callId)) {
+      await SonorancadStandIn.knowCall(this.fx, callId);
+      this.cachedCalls.add(callId);
+    }
+    const result =
+      unit === null
+        ? await SonorancadStandIn.closeCall(this.fx, callId)
+        : await SonorancadStandIn.attachUnit(this.fx, callId, unit);
+    this.say(
+      'sonorancad',
+      result.ok
+        ? `pushed to sonorancad: ${unit === null ? 'call closed' : 'unit attached'} (#${callId})`
+        : `sonorancad did not pass it on: ${result.reason ?? 'no reason given'}`,
+    );
+  }
+
   private localCad(): LocalCad {
     if (!this.cad) throw new Error('not available with a real CAD');
     return this.cad;
@@ -364,7 +430,13 @@ export class Session {
   }
 
   private say(tag: string, text: string): void {
-    const colors: Record<string, string> = { sandbox: '35', cad: '32', help: '0', places: '0' };
+    const colors: Record<string, string> = {
+      sandbox: '35',
+      cad: '32',
+      sonorancad: '34',
+      help: '0',
+      places: '0',
+    };
     this.options.out(`${this.paint(colors[tag] ?? '0', tag.padEnd(12))}│ ${text}`);
   }
 
@@ -456,10 +528,13 @@ function pointAt(configText: string | null, baseUrl: string): string {
   }
 }
 
-/** The CAD's calls, each followed by the notes added to it. */
+/** The CAD's calls, each followed by the notes it came with and those added to it. */
 function cadLines(cad: LocalCad): string[] {
   return cad.calls.flatMap((c) => [
     describeCall(c.callId, c.body as unknown as Record<string, unknown>),
+    ...(c.body.notes as { label?: unknown; content?: unknown }[]).map(
+      (n) => `  note with #${c.callId}: ${String(n.label ?? '')}: ${String(n.content ?? '')}`,
+    ),
     ...cad.notes
       .filter((n) => n.callId === c.callId)
       .map((n) => `  note on #${n.callId}: ${(n.body as { note?: string }).note ?? ''}`),

@@ -76,6 +76,25 @@ describe('npm start (the sandbox)', () => {
     expect(out).not.toMatch(/Sam \(2\)\s+│ 911: 911 Call: man down/);
   }, 60_000);
 
+  it('runs the shootout example script: reports folded and noted, units responding, a closed call', async () => {
+    const { code, out } = await sandbox(['--script', 'sandbox/scripts/shootout.txt']);
+    expect(out).toContain('script passed');
+    expect(code).toBe(0);
+    expect(out).toMatch(/sonorancad found/);
+    expect(out).toMatch(/Sam \(2\)\s+│ Dispatch: Your report was added to dispatch call #1001\./);
+    expect(out).toMatch(/cad\s+│ {3}note with #1001: Sam: two men shooting/);
+    expect(out).toMatch(
+      /cad\s+│ ← POST \/v2\/emergency\/servers\/1\/dispatch-calls\/1001\/notes 200 note added/,
+    );
+    for (const who of ['Jo \\(1\\)', 'Sam \\(2\\)', 'Ana \\(3\\)'])
+      expect(
+        out.match(new RegExp(`${who}\\s+│ Dispatch: Units are responding to your call #1001`, 'g')),
+      ).toHaveLength(1);
+    expect(out).toMatch(/Kim \(4\)\s+│ Dispatch: Dispatch call #1002 created/);
+    // One call for the shootout, one after it was closed.
+    expect(out.match(/201 created #/g)).toHaveLength(2);
+  }, 60_000);
+
   it('fails a script whose expectation is not met, naming the line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
     const script = join(dir, 'bad.txt');
