@@ -178,9 +178,10 @@ export async function riot(merging: boolean, seed = RIOT.seed): Promise<RiotResu
         // As server/index.ts: the incident learns its call was created, and its number.
         const incident = incidents?.created(job.id, outcome.callId);
         // A note held while the call was in flight goes now, naming its number.
-        const held = incident?.noteId ? notes.peek(incident.noteId) : null;
-        if (incident?.noteId && held && held.callId === null)
-          notes.amend(incident.noteId, { ...held, callId: outcome.callId });
+        for (const id of incident?.held.splice(0) ?? []) {
+          const held = notes.peek(id);
+          if (held && held.callId === null) notes.amend(id, { ...held, callId: outcome.callId });
+        }
         const folded = foldedInto.get(job.id) ?? [];
         // The body sent carried every report folded in while it waited.
         if (job.call.notes.length !== folded.length)
@@ -265,6 +266,7 @@ export async function riot(merging: boolean, seed = RIOT.seed): Promise<RiotResu
         notes.enqueue(`n${r.i}`, join.note, r.i, join.note.callId === null ? 600_000 : 0);
         sharedBy.set(`n${r.i}`, [r.i]);
         incident.noteId = `n${r.i}`;
+        if (join.note.callId === null) incident.held.push(`n${r.i}`);
         incidents.joined(incident, r.key, r.i, false);
         return;
       }

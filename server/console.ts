@@ -10,7 +10,7 @@ import { describeProblem } from './dispatch';
 export interface ConsoleDeps {
   scheduler: Scheduler<CallMeta>;
   /** The notes lane (reports merged into created calls), shown beside the calls; optional. */
-  notes?: Pick<Scheduler<unknown, { priority: number }>, 'status'>;
+  notes?: Pick<Scheduler<unknown, { priority: number }>, 'status' | 'retry'>;
   now(): number;
   /** Removes a call for good, telling whoever raised a waiting one (Dispatch.drop). */
   drop: Dispatch['drop'];
@@ -74,10 +74,12 @@ export function runConsole(deps: ConsoleDeps, args: readonly string[]): string[]
       const problems = settings.problems.map((p) => `retry: ${p}`);
       if (target.toLowerCase() === 'all') {
         const n = scheduler.retry('all');
+        // The notes lane resumes too (a refused key pauses both), and its kept notes go again.
+        const notes = deps.notes?.retry('all') ?? 0;
         const pause = scheduler.status().pause;
         const state = pause ? `still paused: ${pause.reason}` : 'sending resumed';
         return [
-          `retry: ${n} dead letter(s) re-queued, ${state} (API key from ${settings.apiKeyFrom}); ${to}`,
+          `retry: ${n} dead letter(s) re-queued${notes > 0 ? ` and ${notes} note(s)` : ''}, ${state} (API key from ${settings.apiKeyFrom}); ${to}`,
           ...problems,
         ];
       }

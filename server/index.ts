@@ -164,19 +164,20 @@ function main(): void {
       random: Math.random,
       watch: {
         created: (id, callId) => {
-          responders.created(id, callId, world.playerExists);
+          // The incident first: later reports must find the call created, whatever fails after.
           const incident = incidents.created(id, callId);
+          // Notes held for the number go now (or, without one, as calls of their own).
+          for (const held of incident?.held.splice(0) ?? []) notes.release(held, callId);
           // Reports folded in while it waited: their callers hear the number too.
           if (incident && callId !== null) tellIncident(incident.waiting, 'merged', { callId });
-          // A note held for the number goes now (or, without one, as a call of its own).
-          if (incident?.noteId) notes.release(incident.noteId, callId);
+          responders.created(id, callId, world.playerExists);
         },
         ended: (id) => {
           responders.forget(id);
           const incident = incidents.get(id);
           incidents.ended(id);
-          // A note held for this call's number will get none: it goes as a call of its own.
-          if (incident?.noteId) notes.release(incident.noteId, null);
+          // Notes held for this call's number will get none: they go as calls of their own.
+          for (const held of incident?.held.splice(0) ?? []) notes.release(held, null);
           if (incident)
             tellIncident(incident.waiting, 'rejected', { reason: 'refused by dispatch' });
         },
@@ -222,13 +223,20 @@ function main(): void {
         const old = incidents.get(incident);
         incidents.ended(incident);
         const id = randomUUID();
+        let queued: ReturnType<typeof dispatch.enqueue>;
         try {
-          dispatch.enqueue(id, job.call.fallback, meta, 0);
+          queued = dispatch.enqueue(id, job.call.fallback, meta, 0);
         } catch (err) {
           log.error(
-            `the report of note ${job.id} could not be queued as a call: ${(err as Error).message}`,
+            `the report of note ${job.id} could not be queued as a call: ${(err as Error).message}; the note is kept as a dead letter`,
           );
-          return;
+          return false;
+        }
+        if (!queued.ok) {
+          log.error(
+            `the report of note ${job.id} could not be queued as a call (the queue is full); the note is kept as a dead letter (sonoran911 status)`,
+          );
+          return false;
         }
         // The new call is the incident now: later reports join it, and everyone whose report
         // is in it hears its number (the note's first reporter as its caller) and of units.
@@ -243,15 +251,28 @@ function main(): void {
         });
         for (const player of job.call.players)
           if (player !== meta.player) incidents.joined(next, null, player, true);
+        return true;
       },
     },
-    lane(config.rateLimit.noteRequests),
+    // Add Call Note allows its requests per minute, whatever the calls endpoint's window.
+    { ...lane(config.rateLimit.noteRequests), windowMs: 60_000 },
   );
   line.open(
     commands.map((c) => c.name),
     () => {
       dispatch.restore();
-      notes.restore();
+      // A note held for a call still waiting after the restart joins that call's notes.
+      notes.restore((job) => {
+        const call = scheduler.peek(job.meta.incident);
+        if (!call) return false;
+        const folded = {
+          time: new Date(Date.now()).toISOString(),
+          label: job.meta.callerName,
+          type: 'text',
+          content: job.call.note,
+        };
+        return scheduler.update(job.meta.incident, { ...call, notes: [...call.notes, folded] });
+      });
     },
     describeSurroundings(around),
   );

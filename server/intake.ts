@@ -39,10 +39,10 @@ const WAIT_WORTH_TELLING_MS = 5_000;
 /** How long a call waits for an async phone resource (npwd) to give the caller's number. */
 export const PHONE_WAIT_MS = 1_000;
 /**
- * How long a note for a call in flight waits for the call's number; the answer comes long
- * before (api.timeoutMs at most). Past it, the note is sent as a call of its own.
+ * How long a note for a call in flight waits for the call's number: until it comes (the call
+ * may wait out an outage of any length); the CAD's answer, or its refusal, releases it.
  */
-const NOTE_HOLD_MS = 10 * 60_000;
+const NOTE_HOLD_MS = 7 * 24 * 3_600_000;
 
 export interface IntakeDeps {
   world: World;
@@ -286,20 +286,25 @@ export function createIntake(deps: IntakeDeps) {
     if (!join) return null;
     // The call's number, when the report's note can already name it.
     const callId = join.as === 'fold' ? null : join.note.callId;
-    if (join.as === 'fold') {
-      deps.dispatch.scheduler.update(incident.requestId, join.call);
-    } else if (join.as === 'share') {
-      deps.notes.scheduler.update(join.noteId, join.note);
-    } else {
-      try {
+    try {
+      if (join.as === 'fold') {
+        deps.dispatch.scheduler.update(incident.requestId, join.call);
+      } else if (join.as === 'share') {
+        deps.notes.scheduler.update(join.noteId, join.note);
+      } else {
         // A note for a call in flight waits for its number (released when it comes).
         const holdMs = callId === null ? NOTE_HOLD_MS : 0;
-        deps.notes.enqueue(id, join.note, { ...a.meta, incident: incident.requestId }, holdMs);
+        const meta = { ...a.meta, incident: incident.requestId };
+        // The notes queue is full: the report opens a call of its own rather than be lost.
+        if (!deps.notes.enqueue(id, join.note, meta, holdMs).ok) return null;
         incident.noteId = id;
-      } catch (err) {
-        log.error(`could not store note ${id} (${(err as Error).message}); refused`);
-        return { refused: refusal('the report could not be stored; try again', 'unavailable') };
+        if (callId === null) incident.held.push(id);
       }
+    } catch (err) {
+      log.error(
+        `could not store the report joining ${incident.requestId} (${(err as Error).message}); refused`,
+      );
+      return { refused: refusal('the report could not be stored; try again', 'unavailable') };
     }
     incidents.joined(incident, key, player, callId === null);
     if (callId === null) {
@@ -541,7 +546,8 @@ export function createIntake(deps: IntakeDeps) {
     // merge: false keeps it apart.
     const now = deps.now();
     const kind = `export:${r.template.code}`;
-    const incidentKey = r.incidentKey ?? null;
+    // Keys are a script's own: two resources using "1" for their heists are two incidents.
+    const incidentKey = r.incidentKey !== undefined ? `${resource}:${r.incidentKey}` : null;
     if (r.merge !== false) {
       const joined = joinIncident(
         { player, command: null, incidentKey },

@@ -50,8 +50,11 @@ export interface NotesDeps {
   wallNow?(): number;
   timers: Timers;
   random(): number;
-  /** The CAD refused the note for good: its report goes out as a call of its own. */
-  fallback(job: Job<NoteMeta, NoteRequest>, reason: string): void;
+  /**
+   * The CAD refused the note for good: its reports go out as a call of their own. false when
+   * that call could not be queued: the note then stays, as a dead letter of the notes lane.
+   */
+  fallback(job: Job<NoteMeta, NoteRequest>, reason: string): boolean;
 }
 
 export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
@@ -78,9 +81,8 @@ export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
         log.warn(
           `CAD refused a note on call #${job.call.callId} (${describeProblem(outcome.problem)}): it is sent as a call of its own`,
         );
-        // Not kept as a dead letter: the report lives on as the call.
-        deps.timers.set(() => scheduler.drop(job.id), 0);
-        deps.fallback(job, outcome.reason);
+        // Not kept as a dead letter once the report lives on as a call; kept when it could not.
+        if (deps.fallback(job, outcome.reason)) deps.timers.set(() => scheduler.drop(job.id), 0);
       },
       onDelayed(job, outcome) {
         const why =
@@ -110,18 +112,34 @@ export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
       const held = scheduler.peek(id);
       if (held && held.callId === null) scheduler.amend(id, { ...held, callId });
     },
-    /** Takes back the notes a previous run left; tries again while the KVP search is busy. */
-    restore(): void {
+    /**
+     * Takes back the notes a previous run left; tries again while the KVP search is busy. A
+     * note that was held for its call's number lost that call with the restart: `adopt` may
+     * fold it into the call, still waiting (true: the note is then gone from here); otherwise
+     * it goes as a call of its own.
+     */
+    restore(adopt: (job: Job<NoteMeta, NoteRequest>) => boolean = () => false): void {
       if (stopped) return;
       try {
         const restored = outbox.load();
         for (const line of restored.corrupt) log.warn(`outbox record set aside: ${line}`);
+        restored.pending = restored.pending.filter((job) => {
+          if (job.call.callId !== null || !adopt(job)) return true;
+          outbox.remove(job.id);
+          return false;
+        });
         const taken = scheduler.restore(restored);
         if (taken.pending > 0)
           log.info(`outbox: ${taken.pending} note(s) from before the restart will be added`);
       } catch (error) {
-        if (!(error instanceof KvpSearchBusy)) throw error;
-        deps.timers.set(() => api.restore(), RESTORE_RETRY_MS);
+        if (!(error instanceof KvpSearchBusy)) {
+          // From a timer nobody awaits: say it rather than throw into FXServer.
+          log.error(
+            `the notes saved before the restart could not be read: ${(error as Error).message}`,
+          );
+          return;
+        }
+        deps.timers.set(() => api.restore(adopt), RESTORE_RETRY_MS);
       }
     },
     stop(): void {

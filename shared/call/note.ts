@@ -7,6 +7,11 @@
 import { z } from 'zod';
 import { dispatchCallSchema } from './contract';
 
+/** The longest note text sent; planJoin never builds a longer one. */
+export const MAX_NOTE_TEXT = 4_000;
+/** Players one note can carry (several reports share a waiting note). */
+export const MAX_NOTE_PLAYERS = 200;
+
 /** What the notes lane sends, with what it needs if the call turns out to be gone. */
 export const noteRequestSchema = z.object({
   /** The call's priority: the notes lane orders its queue like the calls lane. */
@@ -16,9 +21,9 @@ export const noteRequestSchema = z.object({
    * held until it is known, and sent as a call of its own if it never is).
    */
   callId: z.union([z.int().positive(), z.string().regex(/^\d{1,18}$/)]).nullable(),
-  note: z.string().min(1).max(2_000),
+  note: z.string().min(1).max(MAX_NOTE_TEXT),
   noteType: z.string().min(1).max(32),
-  label: z.string().max(64),
+  label: z.string().max(100),
   /**
    * The call this report would have been: sent instead when the CAD refuses the note because
    * its call is gone, so nothing a player reported is lost.
@@ -28,7 +33,7 @@ export const noteRequestSchema = z.object({
    * The players whose reports the note carries (several share one while it waits), so each
    * hears where their report went if it becomes a call of its own.
    */
-  players: z.array(z.int()).max(200).default([]),
+  players: z.array(z.int()).max(MAX_NOTE_PLAYERS).default([]),
 });
 export type NoteRequest = z.infer<typeof noteRequestSchema>;
 

@@ -43,6 +43,8 @@ export interface Incident {
   unitsTold: boolean;
   /** The id of its latest note on the notes lane: reports share it while it waits. */
   noteId: string | null;
+  /** Notes held for the call's number while it was in flight: released when it comes. */
+  held: string[];
 }
 
 export type Match = { incident: Incident; why: 'follow-up' | 'key' | 'nearby' };
@@ -84,6 +86,7 @@ export class Incidents {
       joined: 0,
       unitsTold: false,
       noteId: null,
+      held: [],
     };
     this.open.set(i.requestId, incident);
     if (this.open.size > MAX_INCIDENTS) this.open.delete(this.open.keys().next().value as string);
@@ -143,8 +146,10 @@ export class Incidents {
     incident.joined++;
     if (caller !== null && !incident.callers.includes(caller)) incident.callers.push(caller);
     if (player === null) return;
-    if (!incident.players.includes(player)) incident.players.push(player);
-    if (waiting && !incident.waiting.includes(player)) incident.waiting.push(player);
+    // Someone already in the call (its caller's own follow-up) hears its number as theirs.
+    if (incident.players.includes(player)) return;
+    incident.players.push(player);
+    if (waiting) incident.waiting.push(player);
   }
 
   /** The CAD created the incident's call. */

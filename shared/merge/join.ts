@@ -5,12 +5,12 @@
  * decide with it, so the benchmark replays exactly the intake's rule.
  */
 import type { DispatchCall } from '../call/contract';
-import type { NoteRequest } from '../call/note';
+import { MAX_NOTE_PLAYERS, type NoteRequest } from '../call/note';
 import type { Incident } from './incidents';
 
 /** Reports folded into one waiting call at most; past it a report opens a call of its own. */
 export const MAX_FOLDED = 50;
-/** The longest note text sent (the note schema's limit); past it a report starts a new note. */
+/** A note shared by several reports grows to this at most; past it a report starts a new one. */
 const MAX_NOTE = 2_000;
 
 export interface JoiningReport {
@@ -68,7 +68,8 @@ export function planJoin(
     // Created, but its number was lost: there is nothing to add a note to.
     return null;
   }
-  const line = r.words === '' ? r.name : `${r.name}: ${r.words}`;
+  // Cut to what one note may hold (a first line can be longer than a shared note may grow).
+  const line = (r.words === '' ? r.name : `${r.name}: ${r.words}`).slice(0, MAX_NOTE);
   const shared = incident.noteId !== null ? waitingNote(incident.noteId) : null;
   if (shared && incident.noteId !== null && shared.note.length + 1 + line.length <= MAX_NOTE) {
     return {
@@ -78,7 +79,9 @@ export function planJoin(
         ...shared,
         note: `${shared.note}\n${line}`,
         players:
-          r.player === null || shared.players.includes(r.player)
+          r.player === null ||
+          shared.players.includes(r.player) ||
+          shared.players.length >= MAX_NOTE_PLAYERS
             ? shared.players
             : [...shared.players, r.player],
         // Should the CAD refuse the note, the call sent instead carries every report in it.
@@ -93,7 +96,7 @@ export function planJoin(
       callId: incident.callId,
       note: line,
       noteType: 'text',
-      label: r.call.title,
+      label: r.call.title.slice(0, 100),
       fallback: r.call,
       players: r.player === null ? [] : [r.player],
     },

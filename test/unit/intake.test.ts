@@ -40,6 +40,8 @@ function rig(
     merge?: boolean;
     /** Where the server sees a player, when not at the bank. */
     positions?: Record<number, typeof bank>;
+    /** The notes lane refuses every note (its queue is full). */
+    notesFull?: boolean;
   } = {},
 ) {
   const clock = new FakeClock();
@@ -117,6 +119,7 @@ function rig(
     incidents,
     notes: {
       enqueue: (id, note, meta) => {
+        if (over.notesFull) return { ok: false, reason: 'full', waitMs: 60_000 };
         notes.push({ id, note, meta });
         waitingNotes.set(id, note);
         return { ok: true, position: 0, waitMs: 0 };
@@ -475,6 +478,22 @@ describe('intake merging of script calls', () => {
     r.intake.take(alarm({ incidentKey: 'heist-8' }));
     r.intake.take(alarm({ merge: false }));
     expect(r.queued).toHaveLength(3);
+  });
+
+  it('keeps incident keys per resource, and opens a call when the notes queue is full', () => {
+    const r = rig({ merge: true });
+    r.intake.take(alarm({ incidentKey: '1' }));
+    r.intake.take(alarm({ incidentKey: '1', resource: 'other-heists' }));
+    expect(r.queued).toHaveLength(2);
+    const full = rig({ merge: true, notesFull: true });
+    full.intake.take({ ...report, words: 'shots fired', claimed: names });
+    const id = full.queued[0]!.id;
+    full.waiting.delete(id);
+    full.incidents!.created(id, 1001);
+    const answer = full.intake.take({ ...report, player: 4, words: 'more shots', claimed: names });
+    expect(answer).toMatchObject({ ok: true });
+    expect(answer).not.toHaveProperty('merged');
+    expect(full.queued).toHaveLength(2);
   });
 
   it('merges a script call by distance with calls of the same code only', () => {

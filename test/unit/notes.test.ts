@@ -35,7 +35,11 @@ const meta: NoteMeta = {
   incident: 'req-1',
 };
 
-function rig(answer: (n: NoteRequest) => HttpAttempt, store = new MemoryStore()) {
+function rig(
+  answer: (n: NoteRequest) => HttpAttempt,
+  store = new MemoryStore(),
+  fallbackOk = true,
+) {
   const clock = new FakeClock();
   const sent: { note: string; at: number }[] = [];
   const fallbacks: string[] = [];
@@ -50,7 +54,10 @@ function rig(answer: (n: NoteRequest) => HttpAttempt, store = new MemoryStore())
       now: clock.now,
       timers: clock.timers_,
       random: () => 0.5,
-      fallback: (job) => fallbacks.push(job.call.fallback.description),
+      fallback: (job) => {
+        fallbacks.push(job.call.fallback.description);
+        return fallbackOk;
+      },
     },
     schedulerOptions({ requests: 60, windowMs: 60_000 }),
   );
@@ -89,6 +96,28 @@ describe('the notes lane', () => {
     // The orphan never reached the CAD: it goes as a call of its own.
     expect(r.sent.map((s) => s.note)).toEqual(['Caller 1: shots']);
     expect(r.fallbacks).toEqual(['shots 2']);
+  });
+
+  it('keeps a refused note as a dead letter when its call cannot be queued either', async () => {
+    const r = rig(() => gone, new MemoryStore(), false);
+    r.notes.enqueue('n1', note(1), meta);
+    await r.clock.advance(5_000);
+    expect(r.fallbacks).toEqual(['shots 1']);
+    expect(r.notes.scheduler.status().deadLetters).toBe(1);
+  });
+
+  it('after a restart, gives a held note to its call if that still waits, else sends it as a call', async () => {
+    const store = new MemoryStore();
+    const before = rig(() => added(1001), store);
+    before.notes.stop();
+    before.notes.enqueue('adopted', { ...note(1), callId: null }, meta, 600_000);
+    before.notes.enqueue('orphan', { ...note(2), callId: null }, meta, 600_000);
+    const after = rig(() => added(1001), store);
+    after.notes.restore((job) => job.id === 'adopted');
+    await after.clock.advance(5_000);
+    expect(store.keys('outbox:note:')).toEqual([]);
+    expect(after.sent).toEqual([]);
+    expect(after.fallbacks).toEqual(['shots 2']);
   });
 
   it('keeps notes in their own records across a restart and adds them after it', async () => {
