@@ -88,6 +88,13 @@ interface Accepted {
   words: string;
 }
 
+/** How a joined report went, for the log. */
+const JOINED_AS = {
+  fold: 'a folded report',
+  note: 'a note',
+  share: 'part of a waiting note',
+} as const;
+
 /** Who joins an incident: a player's report (told in chat, follow-up limit) or a script. */
 interface Joiner {
   player: number | null;
@@ -321,7 +328,7 @@ export function createIntake(deps: IntakeDeps) {
     if (who.command !== null && key !== null && config.merge.followUpSeconds > 0)
       deps.followUps.start(key, now, config.merge.followUpSeconds * 1000);
     log.info(
-      `${a.meta.source} from ${a.meta.callerName} joined call ${incident.requestId.slice(0, 8)}${incident.callId !== null ? ` (CAD #${incident.callId})` : ''} as a ${incident.created ? 'note' : 'folded report'} (${match.why})`,
+      `${a.meta.source} from ${a.meta.callerName} joined call ${incident.requestId.slice(0, 8)}${incident.callId !== null ? ` (CAD #${incident.callId})` : ''} as ${JOINED_AS[join.as]}${callId === null && join.as !== 'fold' ? ' held for its number' : ''} (${match.why})`,
     );
     if (who.command !== null && player !== null)
       notifier.tell(player, message.key, message.values, 'ok');
