@@ -176,10 +176,20 @@ function main(): void {
           responders.forget(id);
           const incident = incidents.get(id);
           incidents.ended(id);
-          // Notes held for this call's number will get none: they go as calls of their own.
-          for (const held of incident?.held.splice(0) ?? []) notes.release(held, null);
+          // Notes held for this call's number will get none: they go as calls of their own,
+          // whose number their reporters will hear instead.
+          const rerouted = new Set<number>();
+          for (const held of incident?.held.splice(0) ?? []) {
+            for (const player of notes.scheduler.peek(held)?.players ?? []) rerouted.add(player);
+            notes.release(held, null);
+          }
+          // Reports folded into the call share its fate (refused, or dropped by an operator).
           if (incident)
-            tellIncident(incident.waiting, 'rejected', { reason: 'refused by dispatch' });
+            tellIncident(
+              incident.waiting.filter((p) => !rerouted.has(p)),
+              'rejected',
+              { reason: 'the call your report joined was not accepted' },
+            );
         },
         deadLetter: (id, source, detail) =>
           staff.raise(
