@@ -6,8 +6,7 @@
  *
  * Death: qb-ambulancejob 9d01cc9 (server/main.lua) sets the metadata `isdead` and
  * `inlaststand`; handcuffs: qb-policejob 1dd3228 (server/main.lua) sets `ishandcuffed`.
- * Items: qb-inventory 43334c1 (server/functions.lua) exports GetItemCount(source, item)
- * since May 2024, counting `amount` over PlayerData.items.
+ * Items are qb-inventory's, read by its own reader in inventories.ts.
  *
  * A Qbox server provides 'qb-core' too: choose this adapter only when qbx_core is not started.
  */
@@ -15,7 +14,6 @@ import { argAt, readQbPlayer, sharedEvents, toCharacter } from './qb-like';
 import type { Character, FrameworkAdapter, FrameworkHost } from './types';
 
 const RESOURCE = 'qb-core';
-const INVENTORY = 'qb-inventory';
 
 export function qbAdapter(host: FrameworkHost): FrameworkAdapter {
   return {
@@ -33,13 +31,5 @@ export function qbAdapter(host: FrameworkHost): FrameworkAdapter {
       // playerDropped: TriggerEvent('QBCore:Server:PlayerDropped', source), then OnPlayerUnload.
       { event: 'QBCore:Server:PlayerDropped', player: argAt(0), unload: true },
     ],
-    itemCount(player: number, item: string): number | null {
-      if (host.resourceState(INVENTORY) !== 'started') return null;
-      const count = host.call(INVENTORY, 'GetItemCount', player, item);
-      // nil: no character loaded, so nothing carried.
-      return typeof count === 'number' && Number.isFinite(count) && count > 0
-        ? Math.floor(count)
-        : 0;
-    },
   };
 }

@@ -49,6 +49,5 @@ export function qbxAdapter(host: FrameworkHost): FrameworkAdapter {
       // Logout: after OnPlayerUnload and the player's removal.
       { event: 'qbx_core:server:playerLoggedOut', player: argAt(0), unload: true },
     ],
-    itemCount: () => null,
   };
 }

@@ -157,8 +157,7 @@ describe('Qbox adapter', () => {
 
   it('has no inventory of its own (ox_inventory is asked instead)', () => {
     const host = fakeHost({ qbx_core: { GetPlayer: () => qbxPlayer() } });
-    expect(qbxAdapter(host).itemCount?.(7, 'phone')).toBeNull();
-    expect(host.call).not.toHaveBeenCalled();
+    expect(qbxAdapter(host).itemCount).toBeUndefined();
   });
 
   it('names the player of each event from its arguments', () => {
@@ -243,33 +242,6 @@ describe('QBCore adapter', () => {
       },
     });
     expect(() => qbAdapter(host).read(7)).toThrow('boom');
-  });
-
-  it("counts items through exports['qb-inventory']:GetItemCount(src, item)", () => {
-    const counts: Record<string, number> = { radio: 2 };
-    const host = fakeHost({
-      'qb-core': { GetPlayer: () => qbPlayer() },
-      'qb-inventory': { GetItemCount: (src, item) => (src === 7 ? counts[item as string] : null) },
-    });
-    const adapter = qbAdapter(host);
-    expect(adapter.itemCount?.(7, 'radio')).toBe(2);
-    expect(host.call).toHaveBeenCalledWith('qb-inventory', 'GetItemCount', 7, 'radio');
-    expect(adapter.itemCount?.(7, 'phone')).toBe(0);
-    expect(adapter.itemCount?.(8, 'radio')).toBe(0);
-  });
-
-  it('leaves items to another inventory when qb-inventory is not started', () => {
-    const host = fakeHost({ 'qb-inventory': { GetItemCount: () => 3 } }, {}, [
-      'qb-core',
-      'ox_inventory',
-    ]);
-    expect(qbAdapter(host).itemCount?.(7, 'radio')).toBeNull();
-    expect(host.call).not.toHaveBeenCalled();
-  });
-
-  it('lets a throwing inventory export propagate', () => {
-    const host = fakeHost({ 'qb-inventory': {} });
-    expect(() => qbAdapter(host).itemCount?.(7, 'radio')).toThrow(/No such export/);
   });
 
   it('names the player of each event from its arguments', () => {
