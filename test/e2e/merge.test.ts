@@ -54,6 +54,18 @@ async function reads(r: Rig, p: Player, text: string, timeoutMs = 3_000) {
 }
 
 /** The CAD number the player read in "Dispatch call #N created". */
+/** The one note failed twice and now waits out the notes lane's backoff, not in flight. */
+async function noteBackingOff(r: Rig) {
+  await r.fx.waitFor(
+    () => {
+      const { notes } = queueStatus(r);
+      const failed = noteRequests(r).filter((q) => q.status === 503).length;
+      return failed >= 2 && notes.queued === 1 && notes.inFlight === 0;
+    },
+    { what: 'the note waiting out a backoff', timeoutMs: 8_000 },
+  );
+}
+
 async function createdFor(r: Rig, p: Player, timeoutMs = 3_000): Promise<number> {
   await r.fx.waitFor(() => said(p, createdRe), { what: `${p.name}'s call created`, timeoutMs });
   const line = p.chat.find((m) => createdRe.test(m.text))!;
@@ -150,14 +162,7 @@ describe('reports of one incident join one call', () => {
     others[0]!.type('/911 report number 1');
     await reads(r, others[0]!, mergedLine(callId));
     // Its note failed twice and waits out the notes lane's backoff: later reports ride along.
-    await r.fx.waitFor(
-      () => {
-        const { notes } = queueStatus(r);
-        const failed = noteRequests(r).filter((q) => q.status === 503).length;
-        return failed >= 2 && notes.queued === 1 && notes.inFlight === 0;
-      },
-      { what: 'the note waiting out a backoff', timeoutMs: 8_000 },
-    );
+    await noteBackingOff(r);
     for (const [i, p] of others.slice(1).entries()) p.type(`/911 report number ${i + 2}`);
     for (const p of others) await reads(r, p, mergedLine(callId));
     r.cad.setOutage(null, 'notes');
@@ -241,14 +246,7 @@ describe('reports of one incident join one call', () => {
     r.cad.setOutage({ status: 503 }, 'notes');
     others[0]!.type('/911 report number 1');
     await reads(r, others[0]!, mergedLine(callId));
-    await r.fx.waitFor(
-      () => {
-        const { notes } = queueStatus(r);
-        const failed = noteRequests(r).filter((q) => q.status === 503).length;
-        return failed >= 2 && notes.queued === 1 && notes.inFlight === 0;
-      },
-      { what: 'the note waiting out a backoff', timeoutMs: 8_000 },
-    );
+    await noteBackingOff(r);
     others[1]!.type('/911 report number 2');
     others[2]!.type('/911 report number 3');
     await reads(r, others[2]!, mergedLine(callId));
