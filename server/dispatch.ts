@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { DispatchCall } from '../shared/call/contract';
 import { stableKey } from '../shared/call/identity';
 import { formatWait } from '../shared/config/locale';
+import type { BudgetGate } from '../shared/delivery/gate';
 import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/delivery/outbox';
 import { type HttpAttempt, type Problem, UNKNOWN_CALL_ID } from '../shared/delivery/outcome';
 import {
@@ -67,6 +68,8 @@ export interface DispatchDeps {
   timers: Timers;
   random(): number;
   watch?: Partial<DispatchWatch>;
+  /** The calls lane of a budget shared with other servers (sharedBudget). */
+  gate?: BudgetGate;
 }
 
 /** How soon a restore that found every KVP search handle taken tries again; doubling. */
@@ -138,6 +141,7 @@ export function createDispatch(deps: DispatchDeps, options: SchedulerOptions) {
       timers: deps.timers,
       random: deps.random,
       journal: outbox,
+      ...(deps.gate ? { gate: deps.gate } : {}),
       onSettled(job, outcome) {
         const player = caller(job);
         if (outcome.type === 'sent') {

@@ -12,6 +12,7 @@ import { steadyClock } from '../shared/delivery/clock';
 import { Cooldowns } from '../shared/guards/cooldown';
 import { Incidents } from '../shared/merge/incidents';
 import { type CommandsPayload, Events } from '../shared/protocol';
+import { setUpSharedBudget } from './budget/setup';
 import { createConflictWatch } from './conflicts';
 import { runConsole } from './console';
 import { createDispatch } from './dispatch';
@@ -127,6 +128,33 @@ function main(): void {
     agingMs: config.queue.agingSeconds * 1000,
     maxRequestMs: config.api.timeoutMs,
   });
+  // Several servers on one key share its budget through Redis (sharedBudget); each lane
+  // below asks it for every request. null: this server owns the key's budget alone.
+  const shared = setUpSharedBudget({
+    config,
+    convar: world.convar,
+    secret: (...values) => secrets.set('redisUrl', ...values),
+    apiKey: line.apiKey(),
+    store: resourceKvp,
+    now,
+    timers,
+    log,
+  });
+  const gateFor = (name: string, l: ReturnType<typeof lane>) =>
+    shared
+      ? {
+          gate: shared.budget.lane({
+            name,
+            requests: l.requests,
+            windowMs: l.windowMs,
+            marginMs: l.marginMs,
+            maxRequestMs: l.maxRequestMs,
+          }),
+        }
+      : {};
+  const callsLane = lane(config.rateLimit.requests);
+  // Add Call Note allows its requests per minute, whatever the calls endpoint's window.
+  const notesLane = { ...lane(config.rateLimit.noteRequests), windowMs: 60_000 };
   const transportOptions = {
     ...config.api,
     apiKey: line.apiKey,
@@ -155,6 +183,7 @@ function main(): void {
     {
       send: createTransport(transportOptions),
       store: resourceKvp,
+      ...gateFor('calls', callsLane),
       world,
       log,
       notifier,
@@ -215,13 +244,14 @@ function main(): void {
           ),
       },
     },
-    lane(config.rateLimit.requests),
+    callsLane,
   );
   const { scheduler } = dispatch;
   const notes = createNotes(
     {
       send: createNoteTransport(transportOptions),
       store: resourceKvp,
+      ...gateFor('notes', notesLane),
       log,
       now,
       wallNow: () => Date.now(),
@@ -264,9 +294,9 @@ function main(): void {
         return true;
       },
     },
-    // Add Call Note allows its requests per minute, whatever the calls endpoint's window.
-    { ...lane(config.rateLimit.noteRequests), windowMs: 60_000 },
+    notesLane,
   );
+  shared?.budget.start();
   line.open(
     commands.map((c) => c.name),
     () => {
@@ -284,7 +314,7 @@ function main(): void {
         return scheduler.update(job.meta.incident, { ...call, notes: [...call.notes, folded] });
       });
     },
-    describeSurroundings(around),
+    [describeSurroundings(around), shared?.describe].filter(Boolean).join('; '),
   );
 
   const formats: LocationFormats = {
@@ -453,6 +483,8 @@ function main(): void {
       staff.stop();
       notes.stop();
       dispatch.stop();
+      // Our lease ends now rather than lapsing, and the connection closes.
+      void shared?.stop();
     } else {
       if (watched.has(name))
         // Still 'stopping' while its own handlers run: choose as if it were gone.

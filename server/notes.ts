@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { type NoteRequest, noteRequestSchema } from '../shared/call/note';
+import type { BudgetGate } from '../shared/delivery/gate';
 import { type KeyValueStore, KvpSearchBusy, Outbox } from '../shared/delivery/outbox';
 import type { HttpAttempt } from '../shared/delivery/outcome';
 import {
@@ -55,6 +56,8 @@ export interface NotesDeps {
    * that call could not be queued: the note then stays, as a dead letter of the notes lane.
    */
   fallback(job: Job<NoteMeta, NoteRequest>, reason: string): boolean;
+  /** The notes lane of a budget shared with other servers (sharedBudget). */
+  gate?: BudgetGate;
 }
 
 export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
@@ -71,6 +74,7 @@ export function createNotes(deps: NotesDeps, options: SchedulerOptions) {
       timers: deps.timers,
       random: deps.random,
       journal: outbox,
+      ...(deps.gate ? { gate: deps.gate } : {}),
       onSettled(job, outcome) {
         if (outcome.type === 'sent') {
           log.info(

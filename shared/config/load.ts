@@ -209,7 +209,10 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   // `api` itself when it is not an object: whatever it holds may be the key. The webhook URL
   // holds Discord's token.
   const value =
-    /apiKey$/.test(path) || path === 'api' || /^staffWebhook/.test(path)
+    /apiKey$/.test(path) ||
+    path === 'api' ||
+    /^staffWebhook/.test(path) ||
+    /^sharedBudget(\.redisUrl)?$/.test(path)
       ? '(hidden)'
       : /baseUrl$/.test(path) && typeof issue.input === 'string'
         ? describe(hideUrlSecrets(issue.input))

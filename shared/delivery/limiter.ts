@@ -56,12 +56,19 @@ export class MemoryReleaseStore implements ReleaseStore {
 export class RollingLimiter {
   /** Requests sent and not answered yet: their arrival time at the CAD is unknown. */
   private readonly inFlight = new Map<string, number>();
+  /**
+   * Requests this limiter lets into a window: `options.requests`, unless a budget shared with
+   * other servers leaves this server less for now (its share while Redis is away).
+   */
+  limit: number;
 
   constructor(
     private readonly options: LimiterOptions,
     /** The rolling log of answered requests. @default in memory */
     private readonly store: ReleaseStore = new MemoryReleaseStore(),
-  ) {}
+  ) {
+    this.limit = options.requests;
+  }
 
   /** Slots that count against a request starting now. */
   used(now: number): number {
@@ -69,7 +76,7 @@ export class RollingLimiter {
   }
 
   canSend(now: number): boolean {
-    return this.used(now) < this.options.requests;
+    return this.used(now) < this.limit;
   }
 
   begin(id: string, now: number): void {
@@ -92,8 +99,8 @@ export class RollingLimiter {
    */
   nextFreeAt(now: number): number | null {
     const used = this.used(now);
-    if (used < this.options.requests) return now;
-    const need = used - this.options.requests + 1;
+    if (used < this.limit) return now;
+    const need = used - this.limit + 1;
     const release = this.released(now)[need - 1];
     return release === undefined ? null : release + this.options.windowMs;
   }
@@ -105,7 +112,9 @@ export class RollingLimiter {
    * one window plus one answer plus the margin after the start `requests` places before it.
    */
   estimateStartMs(k: number, now: number, latencyMs: number): number {
-    const { requests, windowMs, marginMs } = this.options;
+    const { windowMs, marginMs } = this.options;
+    // At least one: a share of 0 (waiting for Redis) still gives an estimate, not a hang.
+    const requests = Math.max(1, this.limit);
     const hold = latencyMs + marginMs;
     const releases = [
       ...this.released(now),

@@ -210,7 +210,8 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     return pa !== pb ? pa < pb : a.job.seq < b.job.seq;
   }
 
-  private effectivePriority(entry: Entry<M, P>, now: number): number {
+  /** The call's priority now: one step more urgent for every `agingMs` it waited. */
+  effectivePriority(entry: Entry<M, P>, now: number): number {
     const steps = Math.floor(Math.max(0, now - entry.agedFrom) / this.agingMs);
     return entry.job.call.priority - steps;
   }

@@ -9,6 +9,7 @@
 import type { DispatchCall } from '../call/contract';
 import { DEFAULT_MAX_DEAD_LETTERS, DeadLetters } from './dead-letters';
 import type { Entry } from './fifos';
+import type { BudgetGate, Want } from './gate';
 import { type BackoffOptions, KeyHealth, type Pause } from './health';
 import type { DeadLetter, Job, Payload } from './job';
 import { type BudgetState, type Journal, JournalWriter } from './journal';
@@ -39,6 +40,11 @@ export interface SchedulerDeps<M, P extends Payload = DispatchCall> {
   journal: Journal<M, P>;
   /** This lane's rolling log. @default in memory */
   releases?: ReleaseStore;
+  /**
+   * A budget shared with other servers on the key (sharedBudget): every request also needs
+   * its ticket, and this server's own limit follows it. @default none: the lane is ours alone
+   */
+  gate?: BudgetGate;
   /** The call is done: created (`sent`) or refused for good (`rejected`, now a dead letter). */
   onSettled(job: Job<M, P>, outcome: Extract<Outcome, { type: 'sent' | 'rejected' }>): void;
   /** An attempt failed and the call waits to be tried again. */
@@ -121,12 +127,22 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
   private stopped = false;
   /** A smoothed response time, for the wait estimate players are told. */
   private latencyMs = 300;
+  /** Shared budget: a slot granted and not used yet, a request for one out, when to ask again. */
+  private ticket: string | null = null;
+  private asking = false;
+  private askAgainAt = 0;
+  /** The ticket each request in flight holds, to give back when it is answered. */
+  private readonly tickets = new Map<string, string>();
 
   constructor(
     private readonly deps: SchedulerDeps<M, P>,
     private readonly options: SchedulerOptions,
   ) {
     this.limiter = new RollingLimiter(options, deps.releases);
+    deps.gate?.subscribe(() => {
+      this.askAgainAt = 0;
+      this.pump();
+    });
     this.queue = new CallQueue(options.agingMs);
     this.health = new KeyHealth(options, () => deps.random());
     this.journal = new JournalWriter(deps.journal);
@@ -186,7 +202,10 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
         this.journal.save(entry.job);
       }
     }
-    if (saved.budget) this.restoreBudget(saved.budget, now);
+    if (saved.budget) {
+      this.restoreBudget(saved.budget, now);
+      this.deps.gate?.restored(this.limiter.snapshot(now, this.options.maxRequestMs));
+    }
     this.dead.expire();
     this.pump();
     return taken;
@@ -337,7 +356,7 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
       stalled: this.queue.stalled,
       deadLetters: this.dead.size,
       usedInWindow: this.limiter.used(now),
-      requestsPerWindow: this.options.requests,
+      requestsPerWindow: this.limiter.limit,
       windowMs: this.options.windowMs,
       nextSendInMs,
       pause: this.health.activePause(now),
@@ -396,14 +415,33 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
       }
       this.health.lift();
     }
+    const { gate } = this.deps;
+    if (gate) this.limiter.limit = gate.ownLimit();
     let started = false;
     while (this.limiter.canSend(now)) {
       // While the CAD is failing, one probe at a time: its answer decides whether more follow.
       if (this.health.outage && this.inFlight.size > 0) break;
       const entry = this.queue.next(now, this.health.probing);
       if (!entry) break;
-      this.start(entry, now);
+      let ticket: string | null = null;
+      if (gate) {
+        // One slot at a time from the shared budget; its answer pumps again.
+        if (this.ticket === null) {
+          if (!this.asking && now >= this.askAgainAt) this.ask(gate, this.want(entry, now));
+          break;
+        }
+        ticket = this.ticket;
+        this.ticket = null;
+      }
+      this.start(entry, now, ticket);
       started = true;
+    }
+    if (gate) {
+      // A slot granted for a call that is gone meanwhile goes back at once.
+      if (this.ticket !== null) gate.cancel(this.ticket);
+      this.ticket = null;
+      const head = this.health.pause ? null : this.queue.next(now, this.health.probing);
+      gate.publish(head ? this.want(head, now) : null);
     }
     if (started) this.saveBudget(now);
     // Nothing waiting, or a probe is out: its answer pumps again, no timer needed.
@@ -413,7 +451,43 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     if (slotAt === null) return;
     const readyAt =
       this.queue.readyCount() > 0 ? now : (this.queue.nextReleaseAt() ?? Number.POSITIVE_INFINITY);
+    // A request for a shared slot is out (its answer pumps again), or the gate said when to
+    // ask again (or that it will say so itself: subscribe).
+    if (gate && readyAt <= now && slotAt <= now) {
+      if (this.asking || !Number.isFinite(this.askAgainAt)) return;
+      this.wakeAt(this.askAgainAt, now);
+      return;
+    }
     this.wakeAt(Math.max(slotAt, readyAt), now);
+  }
+
+  private want(entry: Entry<M, P>, now: number): Want {
+    return { priority: this.queue.effectivePriority(entry, now), since: entry.job.enqueuedAt };
+  }
+
+  private ask(gate: BudgetGate, want: Want): void {
+    this.asking = true;
+    gate
+      .reserve(want)
+      .catch((): { ok: false; retryAt: number | null } => ({
+        ok: false,
+        retryAt: this.deps.now() + 1_000,
+      }))
+      .then((grant) => {
+        this.asking = false;
+        if (this.stopped) {
+          if (grant.ok) gate.cancel(grant.ticket);
+          return;
+        }
+        if (grant.ok) {
+          if (this.ticket !== null) gate.cancel(this.ticket);
+          this.ticket = grant.ticket;
+          this.askAgainAt = 0;
+        } else {
+          this.askAgainAt = grant.retryAt ?? Number.POSITIVE_INFINITY;
+        }
+        this.pump();
+      });
   }
 
   private wakeAt(at: number, now: number): void {
@@ -429,10 +503,11 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     );
   }
 
-  private start(entry: Entry<M, P>, now: number): void {
+  private start(entry: Entry<M, P>, now: number, ticket: string | null): void {
     const { job } = entry;
     this.queue.takeOff(entry);
     this.limiter.begin(job.id, now);
+    if (ticket !== null) this.tickets.set(job.id, ticket);
     this.inFlight.set(job.id, entry);
     let attempt: Promise<HttpAttempt>;
     try {
@@ -450,6 +525,11 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     const { job } = entry;
     const now = this.deps.now();
     this.limiter.end(job.id, now);
+    const ticket = this.tickets.get(job.id);
+    if (ticket !== undefined) {
+      this.tickets.delete(job.id);
+      this.deps.gate?.release(ticket);
+    }
     this.inFlight.delete(job.id);
     this.queue.landed(entry);
     this.latencyMs = 0.8 * this.latencyMs + 0.2 * Math.max(0, now - startedAt);

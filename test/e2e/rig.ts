@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startLocalCad } from '../../sandbox/cad';
+import { type LocalCad, startLocalCad } from '../../sandbox/cad';
 import { FxServer, type FxServerOptions } from '../../sandbox/emulator';
 
 export const RESOURCE = 'sonoran-911';
@@ -29,6 +29,8 @@ export interface RigOptions {
   config?: Record<string, unknown> | string;
   convars?: Record<string, string>;
   cad?: Parameters<typeof startLocalCad>[0];
+  /** A CAD several rigs share (servers on one key); the rig leaves it open on close. */
+  sharedCad?: LocalCad;
   postals?: boolean;
   /** Emulator options, e.g. a server build whose GetInvokingResource misreports. */
   fx?: Omit<FxServerOptions, 'convars'>;
@@ -37,7 +39,9 @@ export interface RigOptions {
 }
 
 export async function startRig(options: RigOptions = {}) {
-  const cad = await startLocalCad({ keys: { [API_KEY]: { serverIds: [1] } }, ...options.cad });
+  const cad =
+    options.sharedCad ??
+    (await startLocalCad({ keys: { [API_KEY]: { serverIds: [1] } }, ...options.cad }));
   const fx = new FxServer({
     ...options.fx,
     convars: options.convars ?? { sonoran911_apiKey: API_KEY },
@@ -69,7 +73,7 @@ export async function startRig(options: RigOptions = {}) {
     restart: () => fx.restartResource(RESOURCE),
     async close() {
       fx.shutdown();
-      await cad.close();
+      if (!options.sharedCad) await cad.close();
     },
   };
   return rig;

@@ -1,0 +1,79 @@
+/**
+ * The Redis connection of a shared budget: ioredis, bundled into dist/server.js by esbuild.
+ * Tuned to fail fast rather than queue: a budget that cannot be read must say so at once (the
+ * server then sends on its share), never hold a call behind a command waiting to be resent.
+ */
+import Redis from 'ioredis';
+import { BUDGET_SCRIPT } from './script';
+import type { BudgetRedis } from './shared';
+
+/** How long a command waits for a connection being made before it fails. */
+const CONNECT_WAIT_MS = 1_500;
+
+export interface RedisConnection extends BudgetRedis {
+  /** Closes the connection for good (the resource stops). */
+  close(): Promise<void>;
+}
+
+export function connectRedis(
+  url: string,
+  /** A connection problem, once per change (the URL never appears in it). */
+  onError: (message: string) => void,
+): RedisConnection {
+  const client = new Redis(url, {
+    // No offline queue and no resend: a command made while the connection is down fails now.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1_000,
+    connectTimeout: 2_000,
+    // Reconnect forever, at most every 2 s: the heartbeat notices when it is back.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  let last = '';
+  // Without a listener ioredis prints every failed reconnect; one line per change is enough.
+  client.on('error', (err: Error) => {
+    const message = err.message.replace(/\/\/[^@/]*@/g, '//***@');
+    if (message !== last) onError(message);
+    last = message;
+  });
+  client.on('ready', () => {
+    last = '';
+  });
+  // Several commands may wait for the same connection.
+  client.setMaxListeners(100);
+  client.defineCommand('sonoran911Budget', { lua: BUDGET_SCRIPT });
+  const budget = client as unknown as {
+    sonoran911Budget(numKeys: number, ...rest: (string | number)[]): Promise<unknown>;
+  };
+  /** Resolves once connected; rejects with the last connection error if that takes too long. */
+  const connected = (): Promise<void> => {
+    if (client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const timer = setTimeout(
+        () => done(new Error(last || `not connected (${client.status})`)),
+        CONNECT_WAIT_MS,
+      );
+      client.on('ready', onReady);
+    });
+  };
+  return {
+    async run(keys, args) {
+      await connected();
+      return budget.sonoran911Budget(keys.length, ...keys, ...args);
+    },
+    async close() {
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}

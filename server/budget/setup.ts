@@ -1,0 +1,90 @@
+/**
+ * Turns `sharedBudget` (and the convar sonoran911_redisUrl) into a running SharedBudget, or
+ * null when this server owns its key's budget alone.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../../shared/config/schema';
+import type { KeyValueStore } from '../../shared/delivery/outbox';
+import type { Timers } from '../../shared/delivery/scheduler';
+import { connectRedis, type RedisConnection } from './redis';
+import { SharedBudget } from './shared';
+
+/** Where the number of servers last seen is kept, for a start while Redis is away. */
+const SERVERS_KEY = 'sharedBudget:servers';
+
+export interface SharedBudgetSetup {
+  budget: SharedBudget;
+  /** For the ready line: the name and where the URL came from (never the URL). */
+  describe: string;
+  stop(): Promise<void>;
+}
+
+export function setUpSharedBudget(deps: {
+  config: Config;
+  convar(name: string): string;
+  /** Keeps the URL (and its password) out of every log line and message. */
+  secret(...values: string[]): void;
+  apiKey: string;
+  store: KeyValueStore;
+  now(): number;
+  timers: Timers;
+  log: { info(message: string): void; warn(message: string): void; error(message: string): void };
+}): SharedBudgetSetup | null {
+  const settings = deps.config.sharedBudget;
+  if (!settings) return null;
+  const fromConvar = deps.convar('sonoran911_redisUrl').trim();
+  const url = fromConvar || settings.redisUrl || '';
+  if (url) deps.secret(url, ...urlPassword(url));
+  let connection: RedisConnection | null = null;
+  if (url === '') {
+    deps.log.error(
+      'sharedBudget has no Redis URL: set the convar sonoran911_redisUrl (or sharedBudget.redisUrl); until then this server sends on its share of the budget alone',
+    );
+  } else {
+    connection = connectRedis(url, () => undefined);
+  }
+  // The key's hash names its keys, so the key itself never reaches Redis; the hash tag keeps
+  // them in one slot of a Cluster.
+  const hash = createHash('sha256').update(deps.apiKey).digest('hex').slice(0, 16);
+  const budget = new SharedBudget(
+    {
+      redis: connection ?? {
+        run: () => Promise.reject(new Error('no Redis URL is set')),
+      },
+      now: deps.now,
+      timers: deps.timers,
+      random: Math.random,
+      log: deps.log,
+      servers: {
+        load() {
+          const n = Number(deps.store.get(SERVERS_KEY));
+          return Number.isInteger(n) && n > 0 ? n : null;
+        },
+        save: (count) => deps.store.set(SERVERS_KEY, String(count)),
+      },
+    },
+    { name: settings.name, reserve: settings.reserve, keyPrefix: `s911:{${hash}}:` },
+  );
+  return {
+    budget,
+    describe: `shared budget as "${settings.name}" through Redis (URL from ${fromConvar ? 'convar sonoran911_redisUrl' : 'config.json'}, reserve ${settings.reserve})`,
+    async stop() {
+      await budget.stop();
+      await connection?.close();
+    },
+  };
+}
+
+/** The password of a redis:// URL, so a log line can never show it even decoded. */
+function urlPassword(url: string): string[] {
+  const match = /^rediss?:\/\/([^@/]*)@/.exec(url);
+  if (!match) return [];
+  const userinfo = match[1]!;
+  const secret = userinfo.split(':').slice(1).join(':') || userinfo;
+  if (!secret) return [];
+  try {
+    return [userinfo, secret, decodeURIComponent(secret)];
+  } catch {
+    return [userinfo, secret];
+  }
+}

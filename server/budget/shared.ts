@@ -1,0 +1,550 @@
+/**
+ * A budget several servers on one API key share through Redis (config `sharedBudget`). The
+ * CAD's limits are per key, so every lane (creating calls, adding notes) of every server
+ * counts in one rolling log per lane, changed only by the Lua script in script.ts.
+ *
+ * What Redis holds is only budget and tickets: each server's outbox stays local, so Redis
+ * losing data can never lose or duplicate a call. The rules that keep the window safe:
+ * - Shared: a request needs a slot from the log, which holds `reserve` back, and yields to a
+ *   more urgent (or equally urgent and older) call waiting on any live server.
+ * - Each server holds a lease. One that lost Redis stops sending until its lease has lapsed
+ *   (the others then count its share as used), then sends on its share: the limit less the
+ *   reserve, divided by the servers last seen. Coming back, it puts its sends into the log.
+ * - A log found empty (Redis restarted or failed over) is young: for one window every server
+ *   sends on its share, logging each request, and puts its own recent sends back; after that
+ *   window the log holds everything inside it again.
+ * Everything that touches the world is injected, so tests and the bench drive it directly.
+ */
+
+import type { BudgetGate, Grant, Want } from '../../shared/delivery/gate';
+import type { Timers } from '../../shared/delivery/scheduler';
+
+/** Runs BUDGET_SCRIPT with these keys and arguments (EVALSHA, EVAL on NOSCRIPT). */
+export interface BudgetRedis {
+  run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+}
+
+export interface SharedBudgetOptions {
+  /** This server's name, unique among the servers on the key. */
+  name: string;
+  /** Requests per window held back from the shared budget, for a failover. */
+  reserve: number;
+  /** Prefix of every key, with the hash tag: `s911:{<hash of the API key>}:`. */
+  keyPrefix: string;
+  /** @default 10000 */
+  leaseMs?: number;
+  /** @default a third of the lease */
+  renewMs?: number;
+  /** A server whose lease lapsed this long ago is forgotten. @default 10 minutes */
+  forgetMs?: number;
+  /** How soon a server behind a more urgent call elsewhere asks again. @default 250 */
+  pollMs?: number;
+}
+
+export interface SharedBudgetDeps {
+  redis: BudgetRedis;
+  /** The schedulers' clock. */
+  now(): number;
+  timers: Timers;
+  random(): number;
+  log: { info(message: string): void; warn(message: string): void };
+  /** How many servers were last seen, kept across restarts: the share when Redis is away at start. */
+  servers: { load(): number | null; save(count: number): void };
+}
+
+export interface LaneSpec {
+  /** 'calls' or 'notes', for status lines. */
+  name: string;
+  requests: number;
+  windowMs: number;
+  marginMs: number;
+  /** The request timeout: how late an answer can come. */
+  maxRequestMs: number;
+}
+
+export type BudgetMode =
+  /** Starting: the first hello is out. */
+  | 'connecting'
+  /** The shared log decides. */
+  | 'shared'
+  /** The log is younger than a window: this server's share, every request logged. */
+  | 'settling'
+  /** Redis is away and this server's lease may still be live: nothing is sent. */
+  | 'fenced'
+  /** Redis is away: this server's share, counted here. */
+  | 'local';
+
+export interface SharedBudgetStatus {
+  mode: BudgetMode;
+  name: string;
+  /** Servers remembered (this one included) and how many of them hold a live lease. */
+  servers: number;
+  live: number;
+  /** Per lane: what this server may send on its own now, and the log's count at last renew. */
+  lanes: { name: string; ownLimit: number; shared: number; usedShared: number | null }[];
+  /** When the mode began (scheduler clock). */
+  since: number;
+  /** fenced: when this server goes on at its share. */
+  fencedUntil: number | null;
+  /** settling: when the shared budget takes over. */
+  settledAt: number | null;
+}
+
+interface OwnRequest {
+  /** When it was sent (scheduler clock). */
+  start: number;
+  /** When its window starts: its answer plus the margin; null while in flight. */
+  release: number | null;
+  /** The shared log holds it. */
+  logged: boolean;
+}
+
+interface Lane {
+  index: number;
+  spec: LaneSpec;
+  own: Map<string, OwnRequest>;
+  /** The urgency score last published; undefined: nothing published yet. */
+  published: number | null | undefined;
+  usedShared: number | null;
+  subscribers: (() => void)[];
+}
+
+type Reply = [string, number, ...unknown[]];
+
+const PRIORITY_SCALE = 1e13;
+/** Aging can take a call below priority 1; the score keeps it positive to this depth. */
+const PRIORITY_FLOOR = -99;
+
+export class SharedBudget {
+  private mode: BudgetMode = 'connecting';
+  private since: number;
+  private readonly lanes: Lane[] = [];
+  private readonly keys: string[];
+  private readonly leaseMs: number;
+  private readonly renewMs: number;
+  private readonly forgetMs: number;
+  private readonly pollMs: number;
+  /** Redis time minus our time, from the last reply. */
+  private offset = 0;
+  private epoch: string | null = null;
+  private settledAt: number | null = null;
+  private fencedUntil: number | null = null;
+  /** Our lease certainly lapsed after this (scheduler clock). */
+  private leaseUntil: number;
+  private roster: { name: string; live: boolean; count: number }[] = [];
+  private count: number;
+  private seq = 0;
+  private readonly boot: string;
+  private timer: unknown = null;
+  private modeTimer: unknown = null;
+  private helloing: Promise<boolean> | null = null;
+  private stopped = false;
+  /** The last failure was said; said again only after Redis answered. */
+  private troubleSaid = false;
+
+  constructor(
+    private readonly deps: SharedBudgetDeps,
+    private readonly options: SharedBudgetOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.renewMs = options.renewMs ?? Math.floor(this.leaseMs / 3);
+    this.forgetMs = options.forgetMs ?? 10 * 60_000;
+    this.pollMs = options.pollMs ?? 250;
+    const p = options.keyPrefix;
+    this.keys = [`${p}meta`, `${p}servers`];
+    this.since = deps.now();
+    // A lease from a run that crashed may still be live: wait it out if Redis is away now.
+    this.leaseUntil = this.since + this.leaseMs;
+    this.count = Math.max(2, deps.servers.load() ?? 2);
+    this.boot = Math.floor(deps.random() * 36 ** 6).toString(36);
+  }
+
+  /** One lane's gate; lanes are added before `start`. At most two (calls, notes). */
+  lane(spec: LaneSpec): BudgetGate {
+    if (this.lanes.length >= 2) throw new Error('a shared budget has two lanes at most');
+    const lane: Lane = {
+      index: this.lanes.length + 1,
+      spec,
+      own: new Map(),
+      published: undefined,
+      usedShared: null,
+      subscribers: [],
+    };
+    this.lanes.push(lane);
+    const p = this.options.keyPrefix;
+    this.keys.push(`${p}log:${spec.name}`, `${p}wait:${spec.name}`);
+    return {
+      ownLimit: () => this.ownLimit(lane),
+      reserve: (want) => this.reserve(lane, want),
+      release: (ticket) => this.release(lane, ticket),
+      cancel: (ticket) => this.cancel(lane, ticket),
+      publish: (want) => this.publish(lane, want),
+      restored: (releases) => this.restored(lane, releases),
+      subscribe: (fn) => {
+        lane.subscribers.push(fn);
+      },
+    };
+  }
+
+  start(): void {
+    void this.hello();
+    this.schedule();
+  }
+
+  /** Says goodbye (our lease ends now, so no one waits for it) and stops every timer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) this.deps.timers.clear(this.timer);
+    if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
+    this.timer = null;
+    this.modeTimer = null;
+    if (this.mode === 'shared' || this.mode === 'settling') {
+      await this.call(['bye', this.options.name]).catch(() => undefined);
+    }
+  }
+
+  status(): SharedBudgetStatus {
+    return {
+      mode: this.mode,
+      name: this.options.name,
+      servers: this.count,
+      live: this.roster.filter((s) => s.live).length,
+      lanes: this.lanes.map((l) => ({
+        name: l.spec.name,
+        ownLimit: this.ownLimit(l),
+        shared: this.sharedLimit(l),
+        usedShared: l.usedShared,
+      })),
+      since: this.since,
+      fencedUntil: this.mode === 'fenced' ? this.fencedUntil : null,
+      settledAt: this.mode === 'settling' ? this.settledAt : null,
+    };
+  }
+
+  private sharedLimit(lane: Lane): number {
+    return Math.max(0, lane.spec.requests - this.options.reserve);
+  }
+
+  /** What one server may send alone while the log cannot decide: the shared limit, split. */
+  private share(lane: Lane): number {
+    return Math.floor(this.sharedLimit(lane) / Math.max(1, this.count));
+  }
+
+  private ownLimit(lane: Lane): number {
+    switch (this.mode) {
+      case 'shared':
+        return this.sharedLimit(lane);
+      case 'settling':
+      case 'local':
+        return this.share(lane);
+      default:
+        return 0;
+    }
+  }
+
+  private async reserve(lane: Lane, want: Want): Promise<Grant> {
+    const ticket = `${this.options.name}.${this.boot}.${++this.seq}`;
+    const now = this.deps.now();
+    this.prune(lane, now);
+    if (this.mode === 'local') {
+      lane.own.set(ticket, { start: now, release: null, logged: false });
+      return { ok: true, ticket };
+    }
+    if (this.mode !== 'shared' && this.mode !== 'settling') return { ok: false, retryAt: null };
+    const { spec } = lane;
+    const op = this.mode === 'shared' ? 'reserve' : 'record';
+    let reply: Reply;
+    const sent = this.deps.now();
+    try {
+      reply = await this.call([
+        op,
+        this.options.name,
+        this.epoch ?? '',
+        lane.index,
+        ticket,
+        spec.maxRequestMs + spec.marginMs,
+        spec.windowMs,
+        this.sharedLimit(lane),
+        this.score(want),
+        this.forgetMs,
+        this.pollMs,
+      ]);
+    } catch (err) {
+      this.failed(err);
+      return { ok: false, retryAt: null };
+    }
+    const received = this.deps.now();
+    this.clock(reply[1], sent, received);
+    switch (reply[0]) {
+      case 'ok':
+        lane.own.set(ticket, { start: sent, release: null, logged: true });
+        return { ok: true, ticket };
+      case 'hello':
+        // Redis lost our registration (restarted, or our lease lapsed): hello, then ask again.
+        return (await this.hello())
+          ? { ok: false, retryAt: received }
+          : { ok: false, retryAt: null };
+      default: {
+        // behind or full: ask again when Redis says, a little spread so servers do not collide.
+        const at = Number(reply[2]) - this.offset + Math.floor(this.deps.random() * 20);
+        return { ok: false, retryAt: Math.max(received, at) };
+      }
+    }
+  }
+
+  private release(lane: Lane, ticket: string): void {
+    const own = lane.own.get(ticket);
+    if (!own) return;
+    own.release = this.deps.now() + lane.spec.marginMs;
+    if (own.logged && (this.mode === 'shared' || this.mode === 'settling')) {
+      // Failing here leaves the request counted until its latest possible answer: safe.
+      this.call(['release', this.options.name, lane.index, ticket, lane.spec.marginMs]).catch(
+        (err) => this.failed(err),
+      );
+    }
+  }
+
+  private cancel(lane: Lane, ticket: string): void {
+    const own = lane.own.get(ticket);
+    if (!own) return;
+    lane.own.delete(ticket);
+    if (own.logged && (this.mode === 'shared' || this.mode === 'settling')) {
+      this.call(['cancel', this.options.name, lane.index, ticket]).catch((err) => this.failed(err));
+    }
+  }
+
+  private publish(lane: Lane, want: Want | null): void {
+    const score = want === null ? null : this.score(want);
+    if (score === lane.published || this.mode !== 'shared') return;
+    lane.published = score;
+    this.call(['publish', this.options.name, lane.index, score ?? '']).catch((err) =>
+      this.failed(err),
+    );
+  }
+
+  private restored(lane: Lane, releases: readonly number[]): void {
+    const now = this.deps.now();
+    for (const release of releases) {
+      if (release + lane.spec.windowMs <= now) continue;
+      const ticket = `${this.options.name}.${this.boot}.r${++this.seq}`;
+      lane.own.set(ticket, { start: release, release, logged: false });
+    }
+  }
+
+  /** Lower is more urgent: priority first (aging included), then the oldest, across servers. */
+  private score(want: Want): number {
+    const priority = Math.max(PRIORITY_FLOOR, Math.min(99, want.priority)) - PRIORITY_FLOOR;
+    return priority * PRIORITY_SCALE + Math.max(0, Math.round(want.since + this.offset));
+  }
+
+  /** Requests whose window is over are no longer ours to put back. */
+  private prune(lane: Lane, now: number): void {
+    const { windowMs, maxRequestMs, marginMs } = lane.spec;
+    for (const [ticket, own] of lane.own) {
+      const end = own.release ?? own.start + maxRequestMs + marginMs;
+      if (end + windowMs <= now) lane.own.delete(ticket);
+    }
+  }
+
+  /** Registers in the current epoch (making one if Redis is empty) and puts our sends back. */
+  private hello(): Promise<boolean> {
+    this.helloing ??= this.doHello().finally(() => {
+      this.helloing = null;
+    });
+    return this.helloing;
+  }
+
+  private async doHello(): Promise<boolean> {
+    const now = this.deps.now();
+    const remembered = this.roster.filter((s) => s.name !== this.options.name);
+    const seeds: (string | number)[] = [];
+    for (const lane of this.lanes) {
+      this.prune(lane, now);
+      const { maxRequestMs, marginMs } = lane.spec;
+      for (const [ticket, own] of lane.own) {
+        const end = own.release ?? own.start + maxRequestMs + marginMs;
+        seeds.push(lane.index, ticket, Math.ceil(end - now));
+      }
+    }
+    const epochId = `${Math.floor(this.deps.random() * 36 ** 8).toString(36)}`;
+    let reply: Reply;
+    try {
+      reply = await this.call([
+        'hello',
+        this.options.name,
+        epochId,
+        this.leaseMs,
+        this.count,
+        this.forgetMs,
+        remembered.length,
+        ...remembered.flatMap((s) => [s.name, s.count]),
+        ...seeds,
+      ]);
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+    if (this.stopped) return false;
+    const received = this.deps.now();
+    this.clock(reply[1], now, received);
+    this.leaseUntil = received + this.leaseMs;
+    for (const lane of this.lanes) for (const own of lane.own.values()) own.logged = true;
+    const fresh = Number(reply[4]) === 1;
+    const newEpoch = this.epoch !== null && this.epoch !== String(reply[2]);
+    this.epoch = String(reply[2]);
+    this.takeRoster(reply[6]);
+    const window = Math.max(0, ...this.lanes.map((l) => l.spec.windowMs));
+    const settledAt = Number(reply[3]) - this.offset + window;
+    if (fresh || newEpoch) {
+      this.deps.log.warn(
+        `shared budget: Redis held no budget for this key (new, restarted or failed over); until ${clockTime(settledAt, received)} every server sends on its share, then the shared budget`,
+      );
+    }
+    if (received < settledAt) {
+      this.settledAt = settledAt;
+      this.enter('settling');
+      this.modeTimer = this.deps.timers.set(() => {
+        this.modeTimer = null;
+        if (this.mode === 'settling') this.enter('shared');
+      }, settledAt - received);
+    } else {
+      this.enter('shared');
+    }
+    return true;
+  }
+
+  /**
+   * The servers Redis remembers. Their count sets the share; it only falls while the shared log
+   * decides (a server retired), never while a young log or a lost Redis makes shares count: a
+   * server first on a fresh log must not take the whole budget as its share before the others
+   * have said hello.
+   */
+  private takeRoster(raw: unknown): void {
+    const flat = Array.isArray(raw) ? raw : [];
+    const roster: SharedBudget['roster'] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      roster.push({
+        name: String(flat[i]),
+        live: Number(flat[i + 1]) === 1,
+        count: Number(flat[i + 2]),
+      });
+    }
+    this.roster = roster;
+    const seen = Math.max(1, roster.length);
+    const count = this.mode === 'shared' ? seen : Math.max(seen, this.count);
+    if (count !== this.count) {
+      this.count = count;
+      this.deps.servers.save(count);
+    }
+  }
+
+  /** The lease heartbeat; while Redis is away, the attempt to come back. */
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.deps.timers.set(() => {
+      this.timer = null;
+      void this.beat().finally(() => this.schedule());
+    }, this.renewMs);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.mode !== 'shared' && this.mode !== 'settling') {
+      await this.hello();
+      return;
+    }
+    const sent = this.deps.now();
+    let reply: Reply;
+    try {
+      reply = await this.call([
+        'renew',
+        this.options.name,
+        this.epoch ?? '',
+        this.leaseMs,
+        this.count,
+        this.forgetMs,
+        ...this.lanes.flatMap((l) => [l.index, l.spec.windowMs]),
+      ]);
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    if (this.stopped) return;
+    const received = this.deps.now();
+    this.clock(reply[1], sent, received);
+    if (reply[0] === 'hello') {
+      await this.hello();
+      return;
+    }
+    this.leaseUntil = received + this.leaseMs;
+    this.takeRoster(reply[6]);
+    const used = Array.isArray(reply[7]) ? reply[7] : [];
+    this.lanes.forEach((lane, i) => {
+      lane.usedShared = used[i] === undefined ? null : Number(used[i]);
+    });
+    // The share may have changed with the roster; a waiting scheduler asks again.
+    this.notify();
+  }
+
+  /** Redis failed us: stop sending until our lease has lapsed, then go on at our share. */
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    if (!this.troubleSaid) {
+      this.troubleSaid = true;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.deps.log.warn(
+        `shared budget: Redis cannot be reached (${reason}); calls are kept, and this server sends on its share (${this.lanes.map((l) => `${this.share(l)} ${l.spec.name}`).join(', ')} a window, ${this.count} servers last seen) until it answers again`,
+      );
+    }
+    if (this.mode === 'fenced' || this.mode === 'local') return;
+    if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
+    const now = this.deps.now();
+    // Until our lease lapses, the others count the log alone, not our share.
+    const until = Math.max(now, this.leaseUntil + 250);
+    this.fencedUntil = until;
+    this.enter('fenced');
+    this.modeTimer = this.deps.timers.set(() => {
+      this.modeTimer = null;
+      if (this.mode === 'fenced') this.enter('local');
+    }, until - now);
+  }
+
+  private enter(mode: BudgetMode): void {
+    if (this.mode === mode) return;
+    const was = this.mode;
+    this.mode = mode;
+    this.since = this.deps.now();
+    for (const lane of this.lanes) lane.published = undefined;
+    if ((was === 'fenced' || was === 'local') && (mode === 'shared' || mode === 'settling')) {
+      this.troubleSaid = false;
+      this.deps.log.info(
+        `shared budget: Redis answers again; ${mode === 'shared' ? 'back on the shared budget' : 'on its share until the log is a window old'} (${this.count} servers)`,
+      );
+    } else if (was === 'connecting') {
+      this.deps.log.info(
+        `shared budget: on Redis as "${this.options.name}" with ${this.roster.length} server${this.roster.length === 1 ? '' : 's'} (${this.roster.map((s) => s.name).join(', ')})`,
+      );
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const lane of this.lanes) for (const fn of lane.subscribers) fn();
+  }
+
+  private clock(redisNow: number, sent: number, received: number): void {
+    this.offset = Number(redisNow) - (sent + received) / 2;
+  }
+
+  private async call(args: (string | number)[]): Promise<Reply> {
+    const reply = await this.deps.redis.run(this.keys, args);
+    if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
+      throw new Error('Redis answered the budget script with something unexpected');
+    }
+    return reply as Reply;
+  }
+}
+
+/** HH:MM:SS of a scheduler-clock time, on the wall clock. */
+function clockTime(at: number, now: number): string {
+  return new Date(Date.now() + (at - now)).toTimeString().slice(0, 8);
+}
