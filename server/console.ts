@@ -4,6 +4,7 @@
  * call's id; any unique prefix is accepted).
  */
 import type { Scheduler } from '../shared/delivery/scheduler';
+import type { SharedBudgetStatus } from './budget/shared';
 import type { CallMeta, Dispatch } from './dispatch';
 import { describeProblem } from './dispatch';
 
@@ -16,6 +17,8 @@ export interface ConsoleDeps {
   drop: Dispatch['drop'];
   /** Re-reads the API key and server id convars; says what is now in use. */
   refreshKey(): RefreshedSettings;
+  /** The budget shared with other servers through Redis, when sharedBudget is set. */
+  shared?: () => SharedBudgetStatus;
 }
 
 export interface RefreshedSettings {
@@ -138,7 +141,29 @@ function status(deps: ConsoleDeps): string[] {
       `notes: ${n.queued} waiting, ${n.inFlight} in flight; ${n.usedInWindow} of ${n.requestsPerWindow} note requests used in the rolling ${secs(n.windowMs)} window${n.pause ? `; paused: ${n.pause.reason}` : ''}`,
     );
   }
+  if (deps.shared) lines.push(sharedLine(deps.shared(), now));
   return lines;
+}
+
+/** Where the budget stands among the servers on the key, and what this one may send. */
+export function sharedLine(s: SharedBudgetStatus, now: number): string {
+  const who = `shared budget: "${s.name}"`;
+  const shares = s.lanes.map((l) => `${l.ownLimit} ${l.name}`).join(', ');
+  const servers = `${s.servers} server${s.servers === 1 ? '' : 's'} last seen`;
+  switch (s.mode) {
+    case 'shared': {
+      const used = s.lanes.map((l) => `${l.name} ${l.usedShared ?? '?'} of ${l.shared}`).join(', ');
+      return `${who} on Redis with ${s.servers} server${s.servers === 1 ? '' : 's'} (${s.live} live); used across them at the last heartbeat: ${used}`;
+    }
+    case 'settling':
+      return `${who} on Redis, which held no budget (new or restarted): on its share (${shares} a window, ${servers}) until ${clock(s.settledAt ?? now)}, then the shared budget`;
+    case 'fenced':
+      return `${who}: Redis cannot be reached; nothing is sent until ${clock(s.fencedUntil ?? now)} (in ${secs(Math.max(0, (s.fencedUntil ?? now) - now))}), when this server's lease has lapsed for the others, then its share; calls are kept`;
+    case 'local':
+      return `${who}: Redis cannot be reached since ${clock(s.since)}: sending on its share (${shares} a window, ${servers}); calls are kept`;
+    default:
+      return `${who}: connecting to Redis`;
+  }
 }
 
 /** The calls that keep failing, by name, so an operator can see what to drop. */

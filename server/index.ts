@@ -358,6 +358,7 @@ function main(): void {
     dispatch,
     notes,
     droppedPayloads: net.dropped,
+    ...(shared ? { shared: () => shared.budget.status() } : {}),
     log,
     now,
   });
@@ -496,7 +497,14 @@ function main(): void {
     OPERATOR_COMMAND,
     (src: number, args: string[]) => {
       const lines = runConsole(
-        { scheduler, notes: notes.scheduler, drop: dispatch.drop, now, refreshKey: line.refresh },
+        {
+          scheduler,
+          notes: notes.scheduler,
+          drop: dispatch.drop,
+          now,
+          refreshKey: line.refresh,
+          ...(shared ? { shared: () => shared.budget.status() } : {}),
+        },
         args,
       );
       if (src === 0) for (const line of lines) log.info(line);

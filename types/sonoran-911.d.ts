@@ -77,6 +77,20 @@ declare global {
     droppedPayloads: number;
     /** The notes lane: reports merged into calls the CAD already created. */
     notes: { queued: number; inFlight: number; usedInWindow: number; requestsPerWindow: number };
+    /**
+     * The budget shared with other servers on the key (config sharedBudget), or null. mode:
+     * 'shared' while Redis decides; 'settling' or 'local' while this server sends on its share;
+     * 'fenced' while it waits for its lease to lapse after losing Redis; 'connecting' at start.
+     */
+    sharedBudget: {
+      mode: 'connecting' | 'shared' | 'settling' | 'fenced' | 'local';
+      name: string;
+      /** Servers remembered on the key (this one included), and how many hold a live lease. */
+      servers: number;
+      live: number;
+      /** Per lane: what this server may send alone now, the shared limit, the log's count. */
+      lanes: { name: string; ownLimit: number; shared: number; usedShared: number | null }[];
+    } | null;
   }
 
   // A type alias, not an interface: it must fit CitizenExports' index signature.

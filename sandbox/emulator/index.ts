@@ -48,6 +48,7 @@
  *   await fx.settle()                 until no emulator net delivery is pending
  *   await fx.waitFor(pred, { timeoutMs = 3000, what, intervalMs = 5 }): the truthy value
  *   fx.shutdown()                     stops everything; call it in afterEach
+ *   fx.crash()                        the process dies: everything goes, no onResourceStop
  *
  * Player: id, name, identifiers, position, clientPosition, heading, aces, street, crossing,
  *   zone (all mutable), chat: { author?, text, color? }[], suggestions: Map<name,
@@ -358,5 +359,9 @@ export class FxServer {
 
   shutdown(): void {
     this.k.shutdown();
+  }
+
+  crash(): void {
+    this.k.crash();
   }
 }

@@ -548,6 +548,18 @@ export class Kernel {
     }
   }
 
+  /**
+   * The process dies: every resource is gone at once, and none hears onResourceStop (no
+   * goodbye, no last save). What a crash or a killed server looks like to the outside.
+   */
+  crash(): void {
+    for (const name of [...this.startOrder].reverse()) {
+      const res = this.resources.get(name);
+      if (res) this.teardown(res);
+    }
+    this.shutdown();
+  }
+
   shutdown(): void {
     for (const name of [...this.startOrder].reverse()) {
       if (this.resources.get(name)?.state === 'started') this.stopResource(name);

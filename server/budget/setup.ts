@@ -63,7 +63,12 @@ export function setUpSharedBudget(deps: {
         save: (count) => deps.store.set(SERVERS_KEY, String(count)),
       },
     },
-    { name: settings.name, reserve: settings.reserve, keyPrefix: `s911:{${hash}}:` },
+    {
+      name: settings.name,
+      reserve: settings.reserve,
+      leaseMs: settings.leaseSeconds * 1000,
+      keyPrefix: `s911:{${hash}}:`,
+    },
   );
   return {
     budget,

@@ -128,6 +128,8 @@ export class SharedBudget {
   private offset = 0;
   private epoch: string | null = null;
   private settledAt: number | null = null;
+  /** When the epoch began (Redis found empty), on our clock. */
+  private bornAt = 0;
   private fencedUntil: number | null = null;
   /** Our lease certainly lapsed after this (scheduler clock). */
   private leaseUntil: number;
@@ -235,6 +237,7 @@ export class SharedBudget {
       case 'shared':
         return this.sharedLimit(lane);
       case 'settling':
+        return this.young(lane) ? this.share(lane) : this.sharedLimit(lane);
       case 'local':
         return this.share(lane);
       default:
@@ -252,7 +255,7 @@ export class SharedBudget {
     }
     if (this.mode !== 'shared' && this.mode !== 'settling') return { ok: false, retryAt: null };
     const { spec } = lane;
-    const op = this.mode === 'shared' ? 'reserve' : 'record';
+    const op = this.young(lane) ? 'record' : 'reserve';
     let reply: Reply;
     const sent = this.deps.now();
     try {
@@ -315,7 +318,8 @@ export class SharedBudget {
 
   private publish(lane: Lane, want: Want | null): void {
     const score = want === null ? null : this.score(want);
-    if (score === lane.published || this.mode !== 'shared') return;
+    if (score === lane.published || this.mode === 'fenced' || this.mode === 'local') return;
+    if (this.mode === 'connecting' || this.young(lane)) return;
     lane.published = score;
     this.call(['publish', this.options.name, lane.index, score ?? '']).catch((err) =>
       this.failed(err),
@@ -393,8 +397,10 @@ export class SharedBudget {
     const newEpoch = this.epoch !== null && this.epoch !== String(reply[2]);
     this.epoch = String(reply[2]);
     this.takeRoster(reply[6]);
+    // Each lane's log is whole again once it is one of its windows old.
+    this.bornAt = Number(reply[3]) - this.offset;
     const window = Math.max(0, ...this.lanes.map((l) => l.spec.windowMs));
-    const settledAt = Number(reply[3]) - this.offset + window;
+    const settledAt = this.bornAt + window;
     if (fresh || newEpoch) {
       this.deps.log.warn(
         `shared budget: Redis held no budget for this key (new, restarted or failed over); until ${clockTime(settledAt, received)} every server sends on its share, then the shared budget`,
@@ -403,14 +409,35 @@ export class SharedBudget {
     if (received < settledAt) {
       this.settledAt = settledAt;
       this.enter('settling');
-      this.modeTimer = this.deps.timers.set(() => {
-        this.modeTimer = null;
-        if (this.mode === 'settling') this.enter('shared');
-      }, settledAt - received);
+      this.settleLanes(received);
     } else {
       this.enter('shared');
     }
     return true;
+  }
+
+  /** Wakes the schedulers as each lane's log comes of age; the last one ends settling. */
+  private settleLanes(now: number): void {
+    if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
+    this.modeTimer = null;
+    if (this.mode !== 'settling') return;
+    const next = Math.min(
+      ...this.lanes.map((l) => this.bornAt + l.spec.windowMs).filter((t) => t > now),
+    );
+    if (!Number.isFinite(next)) {
+      this.enter('shared');
+      return;
+    }
+    this.modeTimer = this.deps.timers.set(() => {
+      this.modeTimer = null;
+      this.notify();
+      this.settleLanes(this.deps.now());
+    }, next - now);
+  }
+
+  /** The lane's shared log may still miss requests sent before Redis lost it. */
+  private young(lane: Lane): boolean {
+    return this.mode === 'settling' && this.deps.now() < this.bornAt + lane.spec.windowMs;
   }
 
   /**

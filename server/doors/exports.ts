@@ -16,6 +16,7 @@ import {
   parseExportInput,
   playerIdSchema,
 } from '../../shared/input/exports';
+import type { SharedBudgetStatus } from '../budget/shared';
 import type { Dispatch, ResultCallback } from '../dispatch';
 import type { Intake } from '../intake';
 import type { Caller } from '../invoker';
@@ -32,6 +33,12 @@ export interface QueueStatus extends Omit<SchedulerStatus, 'pause'> {
   droppedPayloads: number;
   /** The notes lane: reports merged into calls the CAD already created. */
   notes: { queued: number; inFlight: number; usedInWindow: number; requestsPerWindow: number };
+  /**
+   * The budget shared with other servers on the key (sharedBudget), or null. `mode` is
+   * 'shared' while Redis decides, 'settling' or 'local' while this server sends on its share,
+   * 'fenced' while it waits for its lease to lapse, 'connecting' at start.
+   */
+  sharedBudget: Pick<SharedBudgetStatus, 'mode' | 'name' | 'servers' | 'live' | 'lanes'> | null;
 }
 
 export interface ExportDeps {
@@ -45,6 +52,8 @@ export interface ExportDeps {
   droppedPayloads(): number;
   log: Logger;
   now(): number;
+  /** The budget shared with other servers (sharedBudget), or none. */
+  shared?: () => SharedBudgetStatus;
 }
 
 export function createExports(deps: ExportDeps) {
@@ -172,6 +181,15 @@ export function createExports(deps: ExportDeps) {
           usedInWindow,
           requestsPerWindow,
         }))(deps.notes.scheduler.status()),
+        sharedBudget: deps.shared
+          ? (({ mode, name, servers, live, lanes }) => ({
+              mode,
+              name,
+              servers,
+              live,
+              lanes: lanes.map((l) => ({ ...l })),
+            }))(deps.shared())
+          : null,
       };
     },
   };

@@ -225,6 +225,11 @@ export const configSchema = z
         ),
         /** Requests per window held back from the shared budget, for a Redis failover. */
         reserve: wholeNumber('a number of requests', 0, 999).default(2),
+        /**
+         * How long a server that stopped answering (crashed, cut off) still counts as live:
+         * renewed every third of it. Longer rides out slow hosts; shorter frees the others sooner.
+         */
+        leaseSeconds: wholeNumber('seconds', 2, 120).default(10),
       })
       .nullable()
       .default(null),
