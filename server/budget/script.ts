@@ -8,7 +8,7 @@
  * then per lane a log (sorted set: request -> the time its window starts counting from; for a
  * request in flight, its latest possible answer) and a wait list (sorted set: server -> the
  * urgency of the call it waits to send). Lane 1 is KEYS 3 and 4, lane 2 is KEYS 5 and 6.
- * ARGV: 1 operation, 2 this server's name, then the operation's own arguments (shared-budget.ts
+ * ARGV: 1 operation, 2 this server's name, then the operation's own arguments (shared.ts
  * builds them). Every reply starts with a status and Redis' time in milliseconds.
  */
 export const BUDGET_SCRIPT = `
@@ -140,15 +140,10 @@ local log, wait = lane(ARGV[4])
 local windowMs = tonumber(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - windowMs)
 
-if op == 'record' then
-  -- Sent on this server's share while the log is young: logged, never refused.
-  redis.call('ZADD', log, now + tonumber(ARGV[6]), ARGV[5])
-  return { 'ok', now }
+if op ~= 'reserve' and op ~= 'record' then
+  return redis.error_reply('unknown operation ' .. tostring(op))
 end
 
-if op ~= 'reserve' then return redis.error_reply('unknown operation ' .. tostring(op)) end
-
-redis.call('ZADD', wait, ARGV[9], me)
 local limit = tonumber(ARGV[8])
 local phantom, alive = 0, {}
 for _, s in ipairs(roster(tonumber(ARGV[10]))) do
@@ -159,13 +154,18 @@ for _, s in ipairs(roster(tonumber(ARGV[10]))) do
     phantom = phantom + math.floor(limit / math.max(1, s[3]))
   end
 end
--- Global priority: the most urgent call waiting on any live server goes first.
-for _, name in ipairs(redis.call('ZRANGE', wait, 0, -1)) do
-  if alive[name] then
-    if name ~= me then return { 'behind', now, now + tonumber(ARGV[11]) } end
-    break
+if op == 'reserve' then
+  redis.call('ZADD', wait, ARGV[9], me)
+  -- Global priority: the most urgent call waiting on any live server goes first.
+  for _, name in ipairs(redis.call('ZRANGE', wait, 0, -1)) do
+    if alive[name] then
+      if name ~= me then return { 'behind', now, now + tonumber(ARGV[11]) } end
+      break
+    end
   end
 end
+-- A young log (record) is sent on shares, but never past what it holds either: servers that
+-- said hello at different moments may briefly count a different number of servers.
 local count = redis.call('ZCARD', log)
 if count + phantom >= limit then
   -- Free when the request (count + phantom - limit)th from the oldest leaves the window.
@@ -178,6 +178,6 @@ if count + phantom >= limit then
   return { 'full', now, at }
 end
 redis.call('ZADD', log, now + tonumber(ARGV[6]), ARGV[5])
-redis.call('ZREM', wait, me)
+if op == 'reserve' then redis.call('ZREM', wait, me) end
 return { 'ok', now }
 `;

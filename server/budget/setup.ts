@@ -9,6 +9,9 @@ import type { Timers } from '../../shared/delivery/scheduler';
 import { connectRedis, type RedisConnection } from './redis';
 import { SharedBudget } from './shared';
 
+/** What config.json accepts for sharedBudget.redisUrl; the convar is held to the same. */
+const REDIS_URL = /^rediss?:\/\/\S+$/;
+
 /** Where the number of servers last seen is kept, for a start while Redis is away. */
 const SERVERS_KEY = 'sharedBudget:servers';
 
@@ -32,7 +35,16 @@ export function setUpSharedBudget(deps: {
 }): SharedBudgetSetup | null {
   const settings = deps.config.sharedBudget;
   if (!settings) return null;
-  const fromConvar = deps.convar('sonoran911_redisUrl').trim();
+  const rate = deps.config.rateLimit;
+  let fromConvar = deps.convar('sonoran911_redisUrl').trim();
+  if (fromConvar !== '' && !REDIS_URL.test(fromConvar)) {
+    // Named, never shown: it may hold a password.
+    deps.secret(fromConvar);
+    deps.log.error(
+      `convar sonoran911_redisUrl is not a Redis URL: expected one starting with redis:// or rediss://, like "redis://:password@10.0.0.5:6379"${settings.redisUrl ? '; sharedBudget.redisUrl from config.json is used instead' : ''}`,
+    );
+    fromConvar = '';
+  }
   const url = fromConvar || settings.redisUrl || '';
   if (url) deps.secret(url, ...urlPassword(url));
   let connection: RedisConnection | null = null;
@@ -72,7 +84,7 @@ export function setUpSharedBudget(deps: {
   );
   return {
     budget,
-    describe: `shared budget as "${settings.name}" through Redis (URL from ${fromConvar ? 'convar sonoran911_redisUrl' : 'config.json'}, reserve ${settings.reserve})`,
+    describe: `shared budget as "${settings.name}" through Redis (URL from ${fromConvar ? 'convar sonoran911_redisUrl' : url ? 'config.json' : 'nowhere: see above'}): ${rate.requests - settings.reserve} call and ${rate.noteRequests - settings.reserve} note request(s) a window across the servers on the key, ${settings.reserve} held back`,
     async stop() {
       await budget.stop();
       await connection?.close();

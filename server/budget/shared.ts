@@ -82,7 +82,7 @@ export interface SharedBudgetStatus {
   live: number;
   /** Per lane: what this server may send on its own now, and the log's count at last renew. */
   lanes: { name: string; ownLimit: number; shared: number; usedShared: number | null }[];
-  /** When the mode began (scheduler clock). */
+  /** When the mode began; fenced or local: when Redis failed (scheduler clock). */
   since: number;
   /** fenced: when this server goes on at its share. */
   fencedUntil: number | null;
@@ -143,6 +143,8 @@ export class SharedBudget {
   private stopped = false;
   /** The last failure was said; said again only after Redis answered. */
   private troubleSaid = false;
+  /** When Redis last failed us (scheduler clock). */
+  private troubleSince: number | null = null;
 
   constructor(
     private readonly deps: SharedBudgetDeps,
@@ -217,7 +219,8 @@ export class SharedBudget {
         shared: this.sharedLimit(l),
         usedShared: l.usedShared,
       })),
-      since: this.since,
+      since:
+        (this.mode === 'local' || this.mode === 'fenced' ? this.troubleSince : null) ?? this.since,
       fencedUntil: this.mode === 'fenced' ? this.fencedUntil : null,
       settledAt: this.mode === 'settling' ? this.settledAt : null,
     };
@@ -517,6 +520,7 @@ export class SharedBudget {
     if (this.stopped) return;
     if (!this.troubleSaid) {
       this.troubleSaid = true;
+      this.troubleSince = this.deps.now();
       const reason = err instanceof Error ? err.message : String(err);
       this.deps.log.warn(
         `shared budget: Redis cannot be reached (${reason}); calls are kept, and this server sends on its share (${this.lanes.map((l) => `${this.share(l)} ${l.spec.name}`).join(', ')} a window, ${this.count} servers last seen) until it answers again`,
@@ -546,7 +550,7 @@ export class SharedBudget {
       this.deps.log.info(
         `shared budget: Redis answers again; ${mode === 'shared' ? 'back on the shared budget' : 'on its share until the log is a window old'} (${this.count} servers)`,
       );
-    } else if (was === 'connecting') {
+    } else if (was === 'connecting' && (mode === 'shared' || mode === 'settling')) {
       this.deps.log.info(
         `shared budget: on Redis as "${this.options.name}" with ${this.roster.length} server${this.roster.length === 1 ? '' : 's'} (${this.roster.map((s) => s.name).join(', ')})`,
       );
@@ -571,7 +575,7 @@ export class SharedBudget {
   }
 }
 
-/** HH:MM:SS of a scheduler-clock time, on the wall clock. */
+/** HH:MM:SS UTC of a scheduler-clock time, as `sonoran911 status` prints times. */
 function clockTime(at: number, now: number): string {
-  return new Date(Date.now() + (at - now)).toTimeString().slice(0, 8);
+  return `${new Date(Date.now() + (at - now)).toISOString().slice(11, 19)} UTC`;
 }

@@ -1,7 +1,7 @@
 /**
  * A budget this server shares with other servers on the same API key (the CAD's limits are
  * per key). The scheduler asks the gate before every request; the gate answers from a log
- * all servers share (server/shared-budget.ts keeps it in Redis) or, when that log cannot be
+ * all servers share (server/budget/shared.ts keeps it in Redis) or, when that log cannot be
  * reached, from this server's safe share of the limit. Pure interface: nothing here touches
  * the world.
  */
