@@ -6,6 +6,8 @@
  *   npm start -- --config my-config.json    another config file
  *   npm start -- --script sandbox/scripts/quiet-shift.txt
  *   npm start -- --no-sonorancad            without the sonorancad stand-in (no push events)
+ *   npm start -- --servers 2                two servers on one key and one CAD (sharing its
+ *                                           budget through a local redis-server if installed)
  *   SONORAN911_API_KEY=... npm start -- --cad https://staging-api.dev.sonorancad.com
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,10 +20,17 @@ interface Args {
   script: string | null;
   cad: string | null;
   sonorancad: boolean;
+  servers: number;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const args: Args = { config: 'config.json', script: null, cad: null, sonorancad: true };
+  const args: Args = {
+    config: 'config.json',
+    script: null,
+    cad: null,
+    sonorancad: true,
+    servers: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -30,9 +39,15 @@ function parseArgs(argv: string[]): Args | string {
       args.sonorancad = false;
       continue;
     }
-    if (flag !== '--config' && flag !== '--script' && flag !== '--cad')
+    if (flag !== '--config' && flag !== '--script' && flag !== '--cad' && flag !== '--servers')
       return `unknown option ${flag}`;
     if (value === undefined) return `${flag} needs a value`;
+    if (flag === '--servers') {
+      if (!/^[123]$/.test(value)) return '--servers takes 1, 2 or 3';
+      args.servers = Number(value);
+      i++;
+      continue;
+    }
     args[flag.slice(2) as 'config' | 'script' | 'cad'] = value;
     i++;
   }
@@ -40,7 +55,7 @@ function parseArgs(argv: string[]): Args | string {
 }
 
 const USAGE =
-  'usage: npm start -- [--config FILE] [--script FILE] [--cad URL (with SONORAN911_API_KEY set)] [--no-sonorancad]';
+  'usage: npm start -- [--config FILE] [--script FILE] [--cad URL (with SONORAN911_API_KEY set)] [--no-sonorancad] [--servers 1|2|3]';
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
@@ -97,6 +112,7 @@ async function main(): Promise<number> {
     out,
     color,
     sonorancad: args.sonorancad,
+    servers: args.servers,
   });
 
   if (args.script !== null) {
@@ -122,13 +138,18 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   }
 
-  out('type "help" for the commands; try: join Jo, then: as Jo /911 shots fired at the bank');
-  rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'sonoran-911> ' });
+  out(
+    args.servers > 1
+      ? `type "help" for the commands; try: join Jo, then: @2 join Ana, then: as Jo /911 shots fired, then: as Ana /911 a fire (server 2 switches; the prompt shows where commands go)`
+      : 'type "help" for the commands; try: join Jo, then: as Jo /911 shots fired at the bank',
+  );
+  rl = createInterface({ input: process.stdin, output: process.stdout, prompt: session.prompt() });
   rl.prompt();
   for await (const line of rl) {
     if (line.trim() === 'quit' || line.trim() === 'exit') break;
     const result = await session.run(line);
     if (!result.ok) out(`✗ ${result.error}`);
+    rl.setPrompt(session.prompt());
     rl.prompt();
   }
   rl.close();

@@ -3,6 +3,12 @@
  * demo data, and a local CAD stand-in (or a real CAD). `run(line)` executes one sandbox
  * command; what players read, what the CAD receives and what the resource prints are
  * written out as they happen.
+ *
+ * With `servers: 2` or 3, each server is an emulator of its own (s1, s2, s3) with its own
+ * players, KVP and console, all on one API key against one CAD; with a local redis-server
+ * (started here when one is installed) they share the key's budget (sharedBudget). Commands
+ * go to the current server (`server 2` switches, `@2 <command>` sends one); those acting on
+ * the CAD, Redis or the clock are global.
  */
 import { randomUUID } from 'node:crypto';
 import { type CadRequest, type LocalCad, startLocalCad } from './cad';
@@ -12,8 +18,12 @@ import { npwd } from './frameworks/phones';
 import type { FrameworkStandIn } from './frameworks/types';
 import { DEMO_POSTALS, nearestPlace, PLACES } from './places';
 import { SonorancadStandIn } from './sonorancad';
+import { findRedisServer, type SandboxRedis, startRedis } from './support/redis';
 
 export const RESOURCE = 'sonoran-911';
+
+/** The local CAD stand-in's budget per key (its default). */
+const CAD_LIMIT = { requests: 20, windowMs: 60_000 };
 
 export interface SessionOptions {
   serverJs: string;
@@ -31,6 +41,11 @@ export interface SessionOptions {
    * before ours, as a server would list it in server.cfg. Default true.
    */
   sonorancad?: boolean;
+  /**
+   * Servers on the one key and CAD, 1 to 3 (default 1). With more than one they share the
+   * key's budget through a local redis-server when one is installed.
+   */
+  servers?: number;
 }
 
 export type RunResult = { ok: true } | { ok: false; error: string };
@@ -49,6 +64,7 @@ const HELP = [
   'status                    the resource\'s own "sonoran911 status"',
   'sonoran911 <args>         any operator command (queue, dead, retry, drop)',
   'cad                       the calls the CAD has, with their fields',
+  'requests                  what the CAD counted for the key: answers, 429s, most in a window',
   'outage on|off             the CAD answers 503 to everything, or recovers',
   'attach <callId> [unit]    a dispatcher attaches a unit to the call (sonorancad passes it on)',
   'close <callId>            a dispatcher closes the call (sonorancad passes it on)',
@@ -56,27 +72,47 @@ const HELP = [
   'restart                   stop and start the resource over the same KVP',
   'wait <seconds>            let time pass',
   'expect <player|cad> <regex> [seconds]   wait until a chat line (or a CAD call) matches',
+  "expect log <regex> [seconds]            wait until the server's console prints a match",
+  'expect requests <regex> [seconds]       wait until the "requests" line matches',
   'places                    named places for join and move',
   'help, quit',
 ];
 
-export class Session {
-  readonly fx: FxServer;
-  private cad: LocalCad | null = null;
-  private readonly players = new Map<string, Player>();
-  private printedLogs = 0;
-  private printedRequests = 0;
-  private readonly printedChat = new Map<number, number>();
-  private pump: ReturnType<typeof setInterval> | null = null;
-  private framework: FrameworkStandIn | null = null;
+const HELP_SERVERS = [
+  'server [n]                send the commands to server n (the prompt shows it); alone, list them',
+  '@<n> <command>            one command on server n, e.g. @2 join Ana, @2 status',
+  '                          (a player is found on any server; cad, outage, attach, close,',
+  '                          limit, requests, redis and wait are the same on every server)',
+  'redis kill|start          Redis crashes (its data is lost), or starts again, empty',
+];
+
+/** One emulated FXServer: its own players, KVP, console and stand-ins. */
+interface Side {
+  /** s1, s2, s3: also its sharedBudget name. */
+  name: string;
+  fx: FxServer;
+  players: Map<string, Player>;
+  printedLogs: number;
+  printedChat: Map<number, number>;
+  /** The blips each player had at the last flush, to print what appeared and went. */
+  printedBlips: Map<number, Set<number>>;
+  framework: FrameworkStandIn | null;
   /** The sonorancad stand-in runs: closes and attachments reach the resource through it. */
-  private sonorancad = false;
+  sonorancad: boolean;
   /** Calls in sonorancad's cache (put there once, as its poll would). */
-  private readonly cachedCalls = new Set<number>();
+  cachedCalls: Set<number>;
+}
+
+export class Session {
+  private readonly sides: Side[] = [];
+  /** Where commands without an @ go. */
+  private current = 0;
+  private cad: LocalCad | null = null;
+  private redis: SandboxRedis | null = null;
+  private printedRequests = 0;
+  private pump: ReturnType<typeof setInterval> | null = null;
   /** Units attached with no name given: "Unit 1", "Unit 2", ... */
   private nextUnit = 1;
-  /** The blips each player had at the last flush, to print what appeared and went. */
-  private readonly printedBlips = new Map<number, Set<number>>();
   private readonly paint: (code: string, text: string) => string;
 
   private constructor(
@@ -84,82 +120,174 @@ export class Session {
     private readonly apiKey: string,
   ) {
     this.paint = (code, text) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
-    this.fx = new FxServer({ convars: { sonoran911_apiKey: apiKey } });
+  }
+
+  /** The first server's emulator. */
+  get fx(): FxServer {
+    return this.sides[0]!.fx;
+  }
+
+  private get multi(): boolean {
+    return this.sides.length > 1;
   }
 
   static async start(options: SessionOptions): Promise<Session> {
+    const count = options.servers ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 3) throw new Error('servers: 1, 2 or 3');
     const apiKey = options.realCad?.apiKey ?? `sandbox-${randomUUID()}`;
     const session = new Session(options, apiKey);
     let baseUrl = options.realCad?.url;
     if (!baseUrl) {
-      session.cad = await startLocalCad({ keys: { [apiKey]: { serverIds: [1] } } });
+      session.cad = await startLocalCad({
+        keys: { [apiKey]: { serverIds: [1] } },
+        limit: CAD_LIMIT,
+      });
       baseUrl = session.cad.url;
     }
-    session.fx.startResource('nearest-postal', {
-      files: { 'postals.json': JSON.stringify(DEMO_POSTALS) },
-      metadata: { postal_file: ['postals.json'] },
-    });
-    // Before ours, as server.cfg lists it on a server that runs Sonoran's resource.
-    if (options.sonorancad !== false) {
-      await SonorancadStandIn.start(session.fx);
-      session.sonorancad = true;
+    // One server keeps the config as it is; several share the budget when Redis is here.
+    let shared: 'as-is' | 'redis' | 'none' = 'as-is';
+    if (count > 1) {
+      const binary = findRedisServer();
+      if (binary) {
+        session.redis = await startRedis(binary);
+        shared = 'redis';
+      } else shared = 'none';
     }
-    session.fx.startResource(RESOURCE, {
-      server: options.serverJs,
-      client: options.clientJs,
-      files: { ...options.files, 'config.json': pointAt(options.configText, baseUrl) },
-    });
+    for (let i = 0; i < count; i++) {
+      const name = `s${i + 1}`;
+      const convars: Record<string, string> = { sonoran911_apiKey: apiKey };
+      if (session.redis) convars.sonoran911_redisUrl = session.redis.url;
+      const side: Side = {
+        name,
+        fx: new FxServer({ convars }),
+        players: new Map(),
+        printedLogs: 0,
+        printedChat: new Map(),
+        printedBlips: new Map(),
+        framework: null,
+        sonorancad: false,
+        cachedCalls: new Set(),
+      };
+      session.sides.push(side);
+      side.fx.startResource('nearest-postal', {
+        files: { 'postals.json': JSON.stringify(DEMO_POSTALS) },
+        metadata: { postal_file: ['postals.json'] },
+      });
+      // Before ours, as server.cfg lists it on a server that runs Sonoran's resource.
+      if (options.sonorancad !== false) {
+        await SonorancadStandIn.start(side.fx);
+        side.sonorancad = true;
+      }
+      const config =
+        shared === 'as-is'
+          ? pointAt(options.configText, baseUrl)
+          : pointAt(options.configText, baseUrl, shared === 'redis' ? name : null);
+      side.fx.startResource(RESOURCE, {
+        server: options.serverJs,
+        client: options.clientJs,
+        files: { ...options.files, 'config.json': config },
+      });
+    }
     session.say(
       'sandbox',
       `CAD: ${options.realCad ? `${baseUrl} (real, key from SONORAN911_API_KEY)` : `${baseUrl} (local stand-in, 20 requests per 60 s)`}`,
     );
+    if (session.redis) {
+      session.say(
+        'sandbox',
+        `${count} servers (${session.sides.map((s) => s.name).join(', ')}) on one API key share its budget through Redis at ${session.redis.url} (a local redis-server, nothing saved)`,
+      );
+    } else if (shared === 'none') {
+      session.say(
+        'sandbox',
+        `redis-server is not installed: the ${count} servers run without sharedBudget, so the key's budget is NOT shared (each sends as if it had it alone; 429s are likely). To share it: sudo apt install redis-server`,
+      );
+    }
     session.flush();
     // Output from timers and HTTP answers appears while the prompt waits.
     session.pump = setInterval(() => session.flush(), 50);
     return session;
   }
 
+  /** The prompt: which server the commands go to when there are several. */
+  prompt(): string {
+    return this.multi ? `sonoran-911 ${this.sides[this.current]!.name}> ` : 'sonoran-911> ';
+  }
+
   async close(): Promise<void> {
     if (this.pump) clearInterval(this.pump);
     this.flush();
-    this.fx.shutdown();
+    for (const side of this.sides) side.fx.shutdown();
     await this.cad?.close();
+    await this.redis?.stop();
   }
 
   /** Script errors the resource raised (a healthy run has none). */
   errors(): string[] {
-    return this.fx.errors.map((e) => `${e.resource} ${e.where}: ${e.message}`);
+    return this.sides.flatMap((side) =>
+      side.fx.errors.map(
+        (e) => `${this.multi ? `${side.name} ` : ''}${e.resource} ${e.where}: ${e.message}`,
+      ),
+    );
   }
 
   async run(line: string): Promise<RunResult> {
-    const words = line.trim().split(/\s+/);
-    const [verb = '', ...rest] = words;
     const fail = (error: string): RunResult => ({ ok: false, error });
+    let text = line.trim();
+    let side = this.sides[this.current]!;
+    const at = /^@(\S*)\s*(.*)$/.exec(text);
+    if (at) {
+      const picked = this.side(at[1]!);
+      if (!picked) return fail(this.noServer(at[1]!));
+      side = picked;
+      text = at[2]!;
+      // "@2" alone switches, as "server 2" does.
+      if (text === '') return this.run(`server ${picked.name}`);
+    }
+    const words = text.split(/\s+/);
+    const [verb = '', ...rest] = words;
     try {
       switch (verb.toLowerCase()) {
         case '':
           return { ok: true };
         case 'help':
           for (const h of HELP) this.say('help', h);
+          if (this.multi) for (const h of HELP_SERVERS) this.say('help', h);
           return { ok: true };
         case 'places':
           for (const p of PLACES)
             this.say('places', `${p.name}: ${p.x} ${p.y} ${p.z} (${p.street}, ${p.zone.label})`);
           return { ok: true };
+        case 'server': {
+          if (rest[0] === undefined) {
+            for (const [i, s] of this.sides.entries())
+              this.say(
+                'sandbox',
+                `${s.name}${i === this.current ? ' (current)' : ''}: ${s.players.size} player(s)${s.framework ? `, ${s.framework.name}` : ''}`,
+              );
+            return { ok: true };
+          }
+          const picked = this.side(rest[0]);
+          if (!picked) return fail(this.noServer(rest[0]));
+          this.current = this.sides.indexOf(picked);
+          if (this.multi) this.say('sandbox', `commands now go to ${picked.name}`);
+          return { ok: true };
+        }
         case 'framework': {
           const name = rest[0] as FrameworkStandIn['name'] | undefined;
           const standIn = name ? FRAMEWORK_STAND_INS[name] : undefined;
           if (!standIn) return fail('usage: framework qbx|qb|esx|ox|nd');
-          if (this.framework) return fail(`${this.framework.name} is already running`);
-          if (this.players.size > 0) return fail('start the framework before anyone joins');
-          await standIn.start(this.fx);
+          if (side.framework) return fail(`${side.framework.name} is already running`);
+          if (side.players.size > 0) return fail('start the framework before anyone joins');
+          await standIn.start(side.fx);
           // ESX keeps no phone number: the phone resource does.
-          if (standIn.name === 'esx') await npwd.start(this.fx);
-          this.framework = standIn;
-          await this.settle();
+          if (standIn.name === 'esx') await npwd.start(side.fx);
+          side.framework = standIn;
+          await this.settle(side);
           this.say(
             'sandbox',
             `framework ${standIn.name} started (${standIn.resources.join(', ')})`,
+            side,
           );
           return { ok: true };
         }
@@ -167,23 +295,24 @@ export class Session {
         case 'cuff':
         case 'duty': {
           const [who, state] = rest;
-          const player = who ? this.player(who) : null;
-          const fw = this.framework;
-          if (!player)
+          const found = who ? this.player(side, who) : null;
+          if (!found)
             return fail(`usage: ${verb} <player> ${verb === 'duty' ? 'on|off' : '[off]'}`);
+          const { player, side: home } = found;
+          const fw = home.framework;
           if (!fw) return fail('no framework: start one first (framework qbx)');
           const on = state !== 'off';
-          if (verb === 'down') await fw.setDead(this.fx, player, on);
-          else if (verb === 'cuff') await fw.setCuffed(this.fx, player, on);
-          else await fw.setDuty(this.fx, player, on);
-          await this.settle();
+          if (verb === 'down') await fw.setDead(home.fx, player, on);
+          else if (verb === 'cuff') await fw.setCuffed(home.fx, player, on);
+          else await fw.setDuty(home.fx, player, on);
+          await this.settle(home);
           const [yes, no] =
             verb === 'down'
               ? ['down', 'up again']
               : verb === 'cuff'
                 ? ['handcuffed', 'freed']
                 : ['on duty', 'off duty'];
-          this.say('sandbox', `${player.name} is ${on ? yes : no}`);
+          this.say('sandbox', `${player.name} is ${on ? yes : no}`, home);
           return { ok: true };
         }
         case 'join': {
@@ -194,74 +323,84 @@ export class Session {
             return fail(
               'usage: join <name> [x y z] [--job J] [--type T] [--duty on|off] [--phone N]',
             );
-          if (this.players.has(name.toLowerCase())) return fail(`${name} is already here`);
+          const already = this.sides.find((s) => s.players.has(name.toLowerCase()));
+          if (already)
+            return fail(`${name} is already here${this.multi ? ` (on ${already.name})` : ''}`);
           const at = xyz.length > 0 ? coords(xyz) : [PLACES[0]!.x, PLACES[0]!.y, PLACES[0]!.z];
           if (!at) return fail('usage: join <name> [x y z] (three numbers)');
           const place = nearestPlace(at[0]!, at[1]!);
-          const player = this.fx.addPlayer({
+          const player = side.fx.addPlayer({
             name,
-            identifiers: [`license:${hex(name)}`, `discord:${100000 + this.players.size}`],
+            identifiers: [`license:${hex(name)}`, `discord:${100000 + side.players.size}`],
             position: [at[0]!, at[1]!, at[2]!],
             heading: 90,
             street: place.street,
             crossing: place.crossing,
             zone: place.zone,
           });
-          this.players.set(name.toLowerCase(), player);
-          this.printedChat.set(player.id, 0);
-          await this.settle();
+          side.players.set(name.toLowerCase(), player);
+          side.printedChat.set(player.id, 0);
+          await this.settle(side);
           this.say(
             'sandbox',
             `${name} joined as player ${player.id} near ${place.name} (${place.street}, ${place.zone.label})`,
+            side,
           );
-          if (this.framework) await this.login(player, name, flags.values);
+          if (side.framework) await this.login(side, player, name, flags.values);
           else if (Object.keys(flags.values).length > 0)
-            this.say('sandbox', 'no framework: --job, --duty and --phone need one (framework qbx)');
+            this.say(
+              'sandbox',
+              'no framework: --job, --duty and --phone need one (framework qbx)',
+              side,
+            );
           return { ok: true };
         }
         case 'as': {
           const [who, ...typed] = rest;
-          const player = who ? this.player(who) : null;
-          if (!player) return fail(`no player "${who ?? ''}" (join one first)`);
-          const text = typed.join(' ');
-          if (!text.startsWith('/')) return fail('usage: as <player> /911 <text>');
-          await this.fx
-            .waitFor(() => player.hasClientCommand(text.slice(1).split(' ')[0] ?? ''), {
-              what: `the command ${text.split(' ')[0]} on ${player.name}'s client`,
+          const found = who ? this.player(side, who) : null;
+          if (!found) return fail(`no player "${who ?? ''}" (join one first)`);
+          const { player, side: home } = found;
+          const command = typed.join(' ');
+          if (!command.startsWith('/')) return fail('usage: as <player> /911 <text>');
+          await home.fx
+            .waitFor(() => player.hasClientCommand(command.slice(1).split(' ')[0] ?? ''), {
+              what: `the command ${command.split(' ')[0]} on ${player.name}'s client`,
               timeoutMs: 2_000,
             })
             .catch(() => undefined);
-          player.type(text);
-          await this.settle();
+          player.type(command);
+          await this.settle(home);
           return { ok: true };
         }
         case 'move': {
           const [who, ...xyz] = rest;
-          const player = who ? this.player(who) : null;
+          const found = who ? this.player(side, who) : null;
           const at = coords(xyz);
-          if (!player || !at) return fail('usage: move <player> x y z');
+          if (!found || !at) return fail('usage: move <player> x y z');
+          const { player, side: home } = found;
           const place = nearestPlace(at[0]!, at[1]!);
           player.move(at[0]!, at[1]!, at[2]!);
           player.street = place.street;
           player.crossing = place.crossing;
           player.zone = place.zone;
-          this.say('sandbox', `${player.name} moved near ${place.name}`);
+          this.say('sandbox', `${player.name} moved near ${place.name}`, home);
           return { ok: true };
         }
         case 'leave': {
-          const player = rest[0] ? this.player(rest[0]) : null;
-          if (!player) return fail('usage: leave <player>');
+          const found = rest[0] ? this.player(side, rest[0]) : null;
+          if (!found) return fail('usage: leave <player>');
+          const { player, side: home } = found;
           player.drop('left the sandbox');
-          this.players.delete(player.name.toLowerCase());
-          this.say('sandbox', `${player.name} left`);
+          home.players.delete(player.name.toLowerCase());
+          this.say('sandbox', `${player.name} left`, home);
           return { ok: true };
         }
         case 'status':
-          this.fx.console('sonoran911 status');
+          side.fx.console('sonoran911 status');
           this.flush();
           return { ok: true };
         case 'sonoran911':
-          this.fx.console(line.trim());
+          side.fx.console(text);
           this.flush();
           return { ok: true };
         case 'cad': {
@@ -270,6 +409,9 @@ export class Session {
           for (const line of cadLines(cad)) this.say('cad', line);
           return { ok: true };
         }
+        case 'requests':
+          this.say('cad', this.requestsLine());
+          return { ok: true };
         case 'outage': {
           const cad = this.localCad();
           if (rest[0] !== 'on' && rest[0] !== 'off') return fail('usage: outage on|off');
@@ -299,8 +441,9 @@ export class Session {
             cad.attach(callId, unit);
             this.say('cad', `a dispatcher attached ${unit} to call #${callId}`);
           }
-          await this.passOn(callId, unit);
-          await this.settle();
+          // The CAD pushes to every server of the community.
+          for (const s of this.sides) await this.passOn(s, callId, unit);
+          for (const s of this.sides) await this.settle(s);
           return { ok: true };
         }
         case 'limit': {
@@ -311,10 +454,29 @@ export class Session {
           this.say('cad', `another resource spent ${n} request(s) of the key's budget`);
           return { ok: true };
         }
+        case 'redis': {
+          const redis = this.redis;
+          if (!redis)
+            return fail(
+              this.multi
+                ? 'no Redis: redis-server is not installed (sudo apt install redis-server)'
+                : 'no Redis with one server: npm start -- --servers 2',
+            );
+          if (rest[0] === 'kill') {
+            if (!redis.running) return fail('Redis is not running (redis start)');
+            await redis.kill();
+            this.say('redis', 'killed (a crash): its data is lost; the servers keep their calls');
+          } else if (rest[0] === 'start') {
+            if (redis.running) return fail('Redis is already running');
+            await redis.start();
+            this.say('redis', `started again, empty, on ${redis.url}`);
+          } else return fail('usage: redis kill|start');
+          return { ok: true };
+        }
         case 'restart':
-          this.fx.restartResource(RESOURCE);
-          await this.settle();
-          this.say('sandbox', `${RESOURCE} restarted`);
+          side.fx.restartResource(RESOURCE);
+          await this.settle(side);
+          this.say('sandbox', `${RESOURCE} restarted`, side);
           return { ok: true };
         case 'wait': {
           const seconds = Number(rest[0]);
@@ -324,7 +486,7 @@ export class Session {
           return { ok: true };
         }
         case 'expect':
-          return await this.expect(rest);
+          return await this.expect(side, rest);
         default:
           return fail(`unknown command "${verb}" (try help)`);
       }
@@ -335,7 +497,7 @@ export class Session {
     }
   }
 
-  private async expect(args: string[]): Promise<RunResult> {
+  private async expect(side: Side, args: string[]): Promise<RunResult> {
     const [who, ...tail] = args;
     let seconds = 15;
     const last = tail.at(-1);
@@ -344,43 +506,46 @@ export class Session {
       tail.pop();
     }
     if (!who || tail.length === 0)
-      return { ok: false, error: 'usage: expect <player|cad> <regex> [seconds]' };
+      return { ok: false, error: 'usage: expect <player|cad|log|requests> <regex> [seconds]' };
     const pattern = new RegExp(tail.join(' '), 'i');
+    const kind = who.toLowerCase();
     const lines = (): string[] => {
-      if (who.toLowerCase() === 'cad') {
-        return cadLines(this.localCad());
-      }
-      return this.player(who)?.chat.map((m) => m.text) ?? [];
+      if (kind === 'cad') return cadLines(this.localCad());
+      if (kind === 'log') return serverLogs(side);
+      if (kind === 'requests') return [this.requestsLine()];
+      return this.player(side, who)?.player.chat.map((m) => m.text) ?? [];
     };
+    const whose = kind === 'log' ? `${this.multi ? `${side.name}'s` : 'the'} console` : who;
     try {
-      await this.fx.waitFor(() => lines().some((l) => pattern.test(l)), {
-        what: `${who} to see /${pattern.source}/`,
+      await side.fx.waitFor(() => lines().some((l) => pattern.test(l)), {
+        what: `${whose} to see /${pattern.source}/`,
         timeoutMs: seconds * 1000,
       });
       return { ok: true };
     } catch {
       return {
         ok: false,
-        error: `after ${seconds} s nothing that ${who} saw matches /${pattern.source}/`,
+        error: `after ${seconds} s nothing that ${whose} saw matches /${pattern.source}/`,
       };
     }
   }
 
   /** The player's character logs in through the framework, with the job the flags give. */
-  private async login(player: Player, name: string, flags: Record<string, string>) {
-    const fw = this.framework!;
-    const lastName = LAST_NAMES[this.players.size % LAST_NAMES.length]!;
+  private async login(side: Side, player: Player, name: string, flags: Record<string, string>) {
+    const fw = side.framework!;
+    const lastName = LAST_NAMES[side.players.size % LAST_NAMES.length]!;
     const phone = flags.phone ?? `555-01${String(player.id).padStart(2, '0')}`;
     const job = flags.job
       ? { name: flags.job, type: flags.type, onDuty: flags.duty !== 'off' }
       : { name: 'unemployed', onDuty: false };
-    await fw.login(this.fx, player, { firstName: name, lastName, phone, job });
-    if (fw.name === 'esx') await npwd.setNumber(this.fx, player, phone);
-    await this.settle();
+    await fw.login(side.fx, player, { firstName: name, lastName, phone, job });
+    if (fw.name === 'esx') await npwd.setNumber(side.fx, player, phone);
+    await this.settle(side);
     const duty = flags.job ? (flags.duty === 'off' ? ', off duty' : ', on duty') : '';
     this.say(
       'sandbox',
       `${name} ${lastName} (${phone}) logged in on ${fw.name} as ${job.name}${duty}`,
+      side,
     );
   }
 
@@ -389,24 +554,25 @@ export class Session {
    * for the resources beside it. Its cache has the call as its Get Calls poll would have put it
    * there by now (the sandbox does not wait the poll's minute).
    */
-  private async passOn(callId: number, unit: string | null): Promise<void> {
-    if (!this.sonorancad) {
-      this.say('sandbox', 'sonorancad is not running: the resource does not hear of it');
+  private async passOn(side: Side, callId: number, unit: string | null): Promise<void> {
+    if (!side.sonorancad) {
+      this.say('sandbox', 'sonorancad is not running: the resource does not hear of it', side);
       return;
     }
-    if (!this.cachedCalls.has(callId)) {
-      await SonorancadStandIn.knowCall(this.fx, callId);
-      this.cachedCalls.add(callId);
+    if (!side.cachedCalls.has(callId)) {
+      await SonorancadStandIn.knowCall(side.fx, callId);
+      side.cachedCalls.add(callId);
     }
     const result =
       unit === null
-        ? await SonorancadStandIn.closeCall(this.fx, callId)
-        : await SonorancadStandIn.attachUnit(this.fx, callId, unit);
+        ? await SonorancadStandIn.closeCall(side.fx, callId)
+        : await SonorancadStandIn.attachUnit(side.fx, callId, unit);
     this.say(
       'sonorancad',
       result.ok
         ? `pushed to sonorancad: ${unit === null ? 'call closed' : 'unit attached'} (#${callId})`
         : `sonorancad did not pass it on: ${result.reason ?? 'no reason given'}`,
+      side,
     );
   }
 
@@ -415,39 +581,82 @@ export class Session {
     return this.cad;
   }
 
-  private player(who: string): Player | null {
-    const byName = this.players.get(who.toLowerCase());
-    if (byName) return byName;
+  /** What the CAD counted for the key: answers by kind, 429s, the busiest window. */
+  private requestsLine(): string {
+    const cad = this.localCad();
+    const mine = cad.requests.filter((r) => r.key === this.apiKey);
+    const created = mine.filter((r) => r.callId !== undefined).length;
+    const notes = mine.filter((r) => r.route === 'notes' && r.status < 300).length;
+    const limited = mine.filter((r) => r.status === 429).length;
+    const other = mine.length - created - notes - limited;
+    const most = cad.maxInAnyWindow(this.apiKey);
+    return `${mine.length} request(s) with the key: ${created} call(s) created, ${notes} note(s) added, ${limited} rate limited (429), ${other} other; at most ${most} call request(s) in any ${CAD_LIMIT.windowMs / 1000} s (limit ${CAD_LIMIT.requests}, requests spent by others included)`;
+  }
+
+  /** A server by number (2) or name (s2). */
+  private side(which: string): Side | undefined {
+    const n = Number(which);
+    if (Number.isInteger(n) && n >= 1) return this.sides[n - 1];
+    return this.sides.find((s) => s.name === which.toLowerCase());
+  }
+
+  private noServer(which: string): string {
+    return this.multi
+      ? `no server "${which}": ${this.sides.map((s, i) => `${i + 1} (${s.name})`).join(', ')}`
+      : `no server "${which}": there is one (npm start -- --servers 2 runs two)`;
+  }
+
+  /** A player by name or id on `side`, else by name on the only other server that has them. */
+  private player(side: Side, who: string): { player: Player; side: Side } | null {
+    const byName = side.players.get(who.toLowerCase());
+    if (byName) return { player: byName, side };
     const id = Number(who);
-    return [...this.players.values()].find((p) => p.id === id) ?? null;
+    const byId = [...side.players.values()].find((p) => p.id === id);
+    if (byId) return { player: byId, side };
+    for (const other of this.sides) {
+      const player = other.players.get(who.toLowerCase());
+      if (player) return { player, side: other };
+    }
+    return null;
   }
 
   /** Lets net events and immediate work run so output lands in order. */
-  private async settle(): Promise<void> {
-    await this.fx.settle();
+  private async settle(side: Side): Promise<void> {
+    await side.fx.settle();
     await sleep(20);
-    await this.fx.settle();
+    await side.fx.settle();
   }
 
-  private say(tag: string, text: string): void {
+  /** A line's tag: with several servers, the server's own lines start with its name. */
+  private tag(text: string, side?: Side): string {
+    if (!this.multi) return text.padEnd(12);
+    return (side ? `${side.name} ${text}` : text).padEnd(16);
+  }
+
+  private say(tag: string, text: string, side?: Side): void {
     const colors: Record<string, string> = {
       sandbox: '35',
       cad: '32',
+      redis: '31',
       sonorancad: '34',
       help: '0',
       places: '0',
     };
-    this.options.out(`${this.paint(colors[tag] ?? '0', tag.padEnd(12))}│ ${text}`);
+    this.options.out(`${this.paint(colors[tag] ?? '0', this.tag(tag, side))}│ ${text}`);
   }
 
   /** Prints what happened since the last call: resource logs, CAD requests, chat lines. */
   flush(): void {
-    const logs = this.fx.logs;
-    for (; this.printedLogs < logs.length; this.printedLogs++) {
-      const entry = logs[this.printedLogs]!;
-      if (entry.side !== 'server' || entry.resource === 'fxserver') continue;
-      const tone = entry.level === 'error' ? '31' : entry.level === 'warn' ? '33' : '2';
-      this.options.out(`${this.paint('2', 'server'.padEnd(12))}│ ${this.paint(tone, entry.text)}`);
+    for (const side of this.sides) {
+      const logs = side.fx.logs;
+      for (; side.printedLogs < logs.length; side.printedLogs++) {
+        const entry = logs[side.printedLogs]!;
+        if (entry.side !== 'server' || entry.resource === 'fxserver') continue;
+        const tone = entry.level === 'error' ? '31' : entry.level === 'warn' ? '33' : '2';
+        this.options.out(
+          `${this.paint('2', this.tag('server', side))}│ ${this.paint(tone, entry.text)}`,
+        );
+      }
     }
     const requests = this.cad?.requests ?? [];
     while (this.printedRequests < requests.length) {
@@ -456,33 +665,42 @@ export class Session {
       this.printedRequests++;
       this.say('cad', describeRequest(r, this.paint));
     }
-    for (const player of this.players.values()) {
-      const from = this.printedChat.get(player.id) ?? 0;
-      for (const line of player.chat.slice(from)) {
-        const who = `${player.name} (${player.id})`.padEnd(12);
-        this.options.out(
-          `${this.paint('36', who)}│ ${line.author ? `${line.author}: ` : ''}${line.text}`,
-        );
-      }
-      this.printedChat.set(player.id, player.chat.length);
-      // Blips a responder's map gained or lost since the last flush.
-      const before = this.printedBlips.get(player.id) ?? new Set<number>();
-      const now = new Set<number>();
-      for (const blip of player.blips) {
-        now.add(blip.handle);
-        if (!before.has(blip.handle))
+    for (const side of this.sides) {
+      for (const player of side.players.values()) {
+        const who = this.tag(`${player.name} (${player.id})`, side);
+        const from = side.printedChat.get(player.id) ?? 0;
+        for (const line of player.chat.slice(from)) {
           this.options.out(
-            `${this.paint('36', `${player.name} (${player.id})`.padEnd(12))}│ ${this.paint('33', `map: blip "${blip.name}" at ${blip.x}, ${blip.y}`)}`,
+            `${this.paint('36', who)}│ ${line.author ? `${line.author}: ` : ''}${line.text}`,
           );
+        }
+        side.printedChat.set(player.id, player.chat.length);
+        // Blips a responder's map gained or lost since the last flush.
+        const before = side.printedBlips.get(player.id) ?? new Set<number>();
+        const now = new Set<number>();
+        for (const blip of player.blips) {
+          now.add(blip.handle);
+          if (!before.has(blip.handle))
+            this.options.out(
+              `${this.paint('36', who)}│ ${this.paint('33', `map: blip "${blip.name}" at ${blip.x}, ${blip.y}`)}`,
+            );
+        }
+        for (const handle of before)
+          if (!now.has(handle))
+            this.options.out(
+              `${this.paint('36', who)}│ ${this.paint('2', 'map: a call blip expired')}`,
+            );
+        side.printedBlips.set(player.id, now);
       }
-      for (const handle of before)
-        if (!now.has(handle))
-          this.options.out(
-            `${this.paint('36', `${player.name} (${player.id})`.padEnd(12))}│ ${this.paint('2', 'map: a call blip expired')}`,
-          );
-      this.printedBlips.set(player.id, now);
     }
   }
+}
+
+/** What the resource (and the resources beside it) printed on a server's console. */
+function serverLogs(side: Side): string[] {
+  return side.fx.logs
+    .filter((e) => e.side === 'server' && e.resource !== 'fxserver')
+    .map((e) => e.text);
 }
 
 const LAST_NAMES = ['Carter', 'Nguyen', 'Silva', 'Okafor', 'Berg', 'Moreau'];
@@ -508,12 +726,17 @@ function parseFlags(words: string[]): { words: string[]; values: Record<string, 
   return { words: out, values };
 }
 
-/** Points the resource's config at the sandbox CAD, unless it is not JSON at all. */
-function pointAt(configText: string | null, baseUrl: string): string {
-  if (configText === null) return JSON.stringify({ api: { baseUrl } });
+/**
+ * Points the resource's config at the sandbox CAD, unless it is not JSON at all. With several
+ * servers, `sharedName` sets sharedBudget: this server's name (the Redis URL comes from the
+ * convar sonoran911_redisUrl), or null when there is no Redis to share the budget through.
+ */
+function pointAt(configText: string | null, baseUrl: string, sharedName?: string | null): string {
+  if (configText === null && sharedName === undefined) return JSON.stringify({ api: { baseUrl } });
   try {
-    const config = JSON.parse(configText) as Record<string, unknown>;
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) return configText;
+    const config = JSON.parse(configText ?? '{}') as Record<string, unknown>;
+    if (typeof config !== 'object' || config === null || Array.isArray(config))
+      return configText ?? '{}';
     const api =
       typeof config.api === 'object' && config.api !== null
         ? (config.api as Record<string, unknown>)
@@ -521,10 +744,19 @@ function pointAt(configText: string | null, baseUrl: string): string {
     // A key in the file would lose to the sandbox convar anyway; drop it so it is not printed around.
     const { apiKey: _dropped, ...rest } = api;
     config.api = { ...rest, baseUrl };
+    if (sharedName !== undefined) {
+      const own =
+        typeof config.sharedBudget === 'object' && config.sharedBudget !== null
+          ? (config.sharedBudget as Record<string, unknown>)
+          : {};
+      // The convar names the sandbox's Redis; a URL in the file would only be printed around.
+      const { redisUrl: _url, ...kept } = own;
+      config.sharedBudget = sharedName === null ? null : { ...kept, name: sharedName };
+    }
     return JSON.stringify(config, null, 2);
   } catch {
     // Broken JSON goes in as it is: the resource's own error report is what the user wants to see.
-    return configText;
+    return configText ?? '{}';
   }
 }
 

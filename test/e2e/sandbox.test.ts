@@ -95,6 +95,45 @@ describe('npm start (the sandbox)', () => {
     expect(out.match(/201 created #/g)).toHaveLength(2);
   }, 60_000);
 
+  it('runs two servers on one key and one CAD with --servers 2, sharing the budget through Redis', async () => {
+    const { code, out } = await sandbox([
+      '--servers',
+      '2',
+      '--script',
+      'sandbox/scripts/two-servers.txt',
+    ]);
+    expect(out).toContain('script passed');
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /s2 server\s+│ \[sonoran-911\] shared budget: on Redis as "s2" with 2 servers/,
+    );
+    // Calls raised on either server reach the CAD; each line says which server it is from.
+    expect(out).toMatch(/s1 Jo \(1\)\s+│ Dispatch: Dispatch call #\d+ created/);
+    expect(out).toMatch(/s2 Ana \(1\)\s+│ Dispatch: Dispatch call #\d+ created/);
+    expect(out).toMatch(/s1 server\s+│ \[sonoran-911\] shared budget: "s1"/);
+    expect(out).toMatch(/s2 server\s+│ \[sonoran-911\] shared budget: "s2"/);
+    // Redis killed mid-burst and started again: the calls raised meanwhile still go, no 429.
+    expect(out).toMatch(/s2 Max \(3\)\s+│ Dispatch: Dispatch call #\d+ created/);
+    expect(out).toMatch(/s1 server\s+│ \[sonoran-911\] shared budget: Redis answers again/);
+    expect(out.match(/201 created #/g)).toHaveLength(6);
+    expect(out).not.toMatch(/ 429 /);
+  }, 90_000);
+
+  it('sends commands to the server the prompt shows, or to the one an @ names', async () => {
+    const { code, out } = await sandbox(['--servers', '2'], {
+      input: 'server 2\njoin Ana\nas Ana /911 a car is on fire\n@1 status\n@3 status\nquit',
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('sonoran-911 s1> ');
+    expect(out).toContain('sonoran-911 s2> ');
+    expect(out).toMatch(/s2 Ana \(1\)\s+│ Dispatch: Dispatch call #1001 created/);
+    expect(out).toMatch(/s1 server\s+│ \[sonoran-911\] queue: 0 waiting/);
+    expect(out).toMatch(/no server "3": 1 \(s1\), 2 \(s2\)/);
+    const bad = await sandbox(['--servers', '4']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--servers takes 1, 2 or 3/);
+  }, 30_000);
+
   it('fails a script whose expectation is not met, naming the line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
     const script = join(dir, 'bad.txt');
