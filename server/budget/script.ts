@@ -64,8 +64,17 @@ end
 local epoch = redis.call('HGET', meta, 'epoch')
 local born = tonumber(redis.call('HGET', meta, 'born') or '0')
 
+if op == 'time' then return { 'ok', now } end
+
+if op == 'hello' or op == 'renew' then
+  -- ARGV 4: when the lease ends, on Redis' clock, as the server reckoned it when it sent the
+  -- command. A command that arrives late (a slow link, a stalled connection) may come after
+  -- the server gave up on it and went on at its share: it must not bring the lease back.
+  if tonumber(ARGV[4]) <= now then return { 'late', now } end
+end
+
 if op == 'hello' then
-  -- ARGV: 3 a new epoch id, 4 lease ms, 5 server count, 6 forget ms, 7 how many remembered
+  -- ARGV: 3 a new epoch id, 4 lease end, 5 server count, 6 forget ms, 7 how many remembered
   -- servers follow as (name, count) pairs, then (lane, request, ms from now) to put back.
   local fresh = 0
   if not epoch then
@@ -85,7 +94,7 @@ if op == 'hello' then
     added = added + redis.call('ZADD', log, 'NX', now + tonumber(ARGV[i + 2]), ARGV[i + 1])
     i = i + 3
   end
-  redis.call('HSET', servers, me, (now + tonumber(ARGV[4])) .. ':' .. ARGV[5])
+  redis.call('HSET', servers, me, ARGV[4] .. ':' .. ARGV[5])
   return { 'ok', now, epoch, born, fresh, added, flat(roster(tonumber(ARGV[6]))) }
 end
 
@@ -121,8 +130,8 @@ end
 if epoch ~= ARGV[3] or not live(me) then return { 'hello', now } end
 
 if op == 'renew' then
-  -- ARGV: 3 epoch, 4 lease ms, 5 server count, 6 forget ms, then (lane, window ms) pairs
-  redis.call('HSET', servers, me, (now + tonumber(ARGV[4])) .. ':' .. ARGV[5])
+  -- ARGV: 3 epoch, 4 lease end, 5 server count, 6 forget ms, then (lane, window ms) pairs
+  redis.call('HSET', servers, me, ARGV[4] .. ':' .. ARGV[5])
   local used = {}
   local i = 7
   while i + 1 <= #ARGV do

@@ -112,6 +112,8 @@ interface Lane {
 type Reply = [string, number, ...unknown[]];
 
 const PRIORITY_SCALE = 1e13;
+/** A round trip this quick reads Redis' clock well enough (to within half of it). */
+const MAX_GOOD_ERROR_MS = 100;
 /** Aging can take a call below priority 1; the score keeps it positive to this depth. */
 const PRIORITY_FLOOR = -99;
 
@@ -124,15 +126,16 @@ export class SharedBudget {
   private readonly renewMs: number;
   private readonly forgetMs: number;
   private readonly pollMs: number;
-  /** Redis time minus our time, from the last reply. */
+  /** Redis time minus our time, and how far off that may be (half the round trip it came from). */
   private offset = 0;
+  private offsetError = Number.POSITIVE_INFINITY;
+  /** When the last hello or renew was sent: the latest a lease Redis holds for us can end is this plus the lease. */
+  private leaseSentAt: number;
   private epoch: string | null = null;
   private settledAt: number | null = null;
   /** When the epoch began (Redis found empty), on our clock. */
   private bornAt = 0;
   private fencedUntil: number | null = null;
-  /** Our lease certainly lapsed after this (scheduler clock). */
-  private leaseUntil: number;
   private roster: { name: string; live: boolean; count: number }[] = [];
   private count: number;
   private seq = 0;
@@ -158,7 +161,7 @@ export class SharedBudget {
     this.keys = [`${p}meta`, `${p}servers`];
     this.since = deps.now();
     // A lease from a run that crashed may still be live: wait it out if Redis is away now.
-    this.leaseUntil = this.since + this.leaseMs;
+    this.leaseSentAt = this.since;
     this.count = Math.max(2, deps.servers.load() ?? 2);
     this.boot = Math.floor(deps.random() * 36 ** 6).toString(36);
   }
@@ -362,46 +365,27 @@ export class SharedBudget {
   }
 
   private async doHello(): Promise<boolean> {
-    const now = this.deps.now();
-    const remembered = this.roster.filter((s) => s.name !== this.options.name);
-    const seeds: (string | number)[] = [];
-    for (const lane of this.lanes) {
-      this.prune(lane, now);
-      const { maxRequestMs, marginMs } = lane.spec;
-      for (const [ticket, own] of lane.own) {
-        const end = own.release ?? own.start + maxRequestMs + marginMs;
-        seeds.push(lane.index, ticket, Math.ceil(end - now));
-      }
+    // Redis' clock first: the lease is given as an end on it.
+    if (!Number.isFinite(this.offsetError) && !(await this.measureClock())) return false;
+    let reply: Reply | null = null;
+    let fresh = false;
+    const allLogged = () => this.lanes.every((l) => [...l.own.values()].every((o) => o.logged));
+    // Requests granted on our share while a hello was on its way are not in it: once more
+    // with them, so none is left out of the log when the shared budget takes over.
+    for (let round = 0; round < 3 && (reply === null || !allLogged()); round++) {
+      reply = await this.helloOnce();
+      if (reply === null) return false;
+      fresh ||= Number(reply[4]) === 1;
     }
-    const epochId = `${Math.floor(this.deps.random() * 36 ** 8).toString(36)}`;
-    let reply: Reply;
-    try {
-      reply = await this.call([
-        'hello',
-        this.options.name,
-        epochId,
-        this.leaseMs,
-        this.count,
-        this.forgetMs,
-        remembered.length,
-        ...remembered.flatMap((s) => [s.name, s.count]),
-        ...seeds,
-      ]);
-    } catch (err) {
-      this.failed(err);
-      return false;
-    }
-    if (this.stopped) return false;
+    // Still granting faster than Redis answers: stay as we are, the next beat tries again.
+    if (reply === null || this.stopped || !allLogged()) return false;
     const received = this.deps.now();
-    this.clock(reply[1], now, received);
-    this.leaseUntil = received + this.leaseMs;
-    for (const lane of this.lanes) for (const own of lane.own.values()) own.logged = true;
-    const fresh = Number(reply[4]) === 1;
     const newEpoch = this.epoch !== null && this.epoch !== String(reply[2]);
     this.epoch = String(reply[2]);
     this.takeRoster(reply[6]);
     // Each lane's log is whole again once it is one of its windows old.
-    this.bornAt = Number(reply[3]) - this.offset;
+    // Late rather than early by what we do not know of Redis' clock.
+    this.bornAt = Number(reply[3]) - this.offset + this.offsetError;
     const window = Math.max(0, ...this.lanes.map((l) => l.spec.windowMs));
     const settledAt = this.bornAt + window;
     if (fresh || newEpoch) {
@@ -441,6 +425,69 @@ export class SharedBudget {
   /** The lane's shared log may still miss requests sent before Redis lost it. */
   private young(lane: Lane): boolean {
     return this.mode === 'settling' && this.deps.now() < this.bornAt + lane.spec.windowMs;
+  }
+
+  /** One hello: registers, puts back what it carries, marks exactly that as logged. */
+  private async helloOnce(): Promise<Reply | null> {
+    const now = this.deps.now();
+    const remembered = this.roster.filter((s) => s.name !== this.options.name);
+    const seeds: (string | number)[] = [];
+    const carried: OwnRequest[] = [];
+    for (const lane of this.lanes) {
+      this.prune(lane, now);
+      const { maxRequestMs, marginMs } = lane.spec;
+      for (const [ticket, own] of lane.own) {
+        const end = own.release ?? own.start + maxRequestMs + marginMs;
+        seeds.push(lane.index, ticket, Math.ceil(end - now));
+        carried.push(own);
+      }
+    }
+    const epochId = `${Math.floor(this.deps.random() * 36 ** 8).toString(36)}`;
+    let reply: Reply;
+    try {
+      reply = await this.call([
+        'hello',
+        this.options.name,
+        epochId,
+        this.leaseEnd(),
+        this.count,
+        this.forgetMs,
+        remembered.length,
+        ...remembered.flatMap((s) => [s.name, s.count]),
+        ...seeds,
+      ]);
+    } catch (err) {
+      this.failed(err);
+      return null;
+    }
+    if (this.stopped) return null;
+    const received = this.deps.now();
+    this.clock(reply[1], now, received);
+    if (reply[0] === 'late') {
+      this.failed(new Error('Redis answered too late'));
+      return null;
+    }
+    for (const own of carried) own.logged = true;
+    return reply;
+  }
+
+  /** Reads Redis' clock once, for a first lease end. */
+  private async measureClock(): Promise<boolean> {
+    const sent = this.deps.now();
+    try {
+      const reply = await this.call(['time', this.options.name]);
+      this.clock(reply[1], sent, this.deps.now());
+      return true;
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+  }
+
+  /** Our lease's end on Redis' clock, as a whole number (the script stores it as text). */
+  private leaseEnd(): number {
+    this.leaseSentAt = this.deps.now();
+    return Math.round(this.leaseSentAt + this.offset + this.leaseMs);
   }
 
   /**
@@ -489,7 +536,7 @@ export class SharedBudget {
         'renew',
         this.options.name,
         this.epoch ?? '',
-        this.leaseMs,
+        this.leaseEnd(),
         this.count,
         this.forgetMs,
         ...this.lanes.flatMap((l) => [l.index, l.spec.windowMs]),
@@ -501,11 +548,14 @@ export class SharedBudget {
     if (this.stopped) return;
     const received = this.deps.now();
     this.clock(reply[1], sent, received);
+    if (reply[0] === 'late') {
+      this.failed(new Error('Redis answered too late'));
+      return;
+    }
     if (reply[0] === 'hello') {
       await this.hello();
       return;
     }
-    this.leaseUntil = received + this.leaseMs;
     this.takeRoster(reply[6]);
     const used = Array.isArray(reply[7]) ? reply[7] : [];
     this.lanes.forEach((lane, i) => {
@@ -530,7 +580,10 @@ export class SharedBudget {
     if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
     const now = this.deps.now();
     // Until our lease lapses, the others count the log alone, not our share.
-    const until = Math.max(now, this.leaseUntil + 250);
+    // Any hello or renew still on its way may yet land: the lease it asks for ends at most
+    // a lease after it was sent (on Redis' clock, which we know to within offsetError).
+    const error = Number.isFinite(this.offsetError) ? this.offsetError : 0;
+    const until = Math.max(now, this.leaseSentAt + this.leaseMs + error + 250);
     this.fencedUntil = until;
     this.enter('fenced');
     this.modeTimer = this.deps.timers.set(() => {
@@ -562,8 +615,15 @@ export class SharedBudget {
     for (const lane of this.lanes) for (const fn of lane.subscribers) fn();
   }
 
+  /**
+   * Redis' clock against ours, from one round trip. A slow one (a reconnect, a busy link) says
+   * little: it is taken only when it is no worse than what we have, or quick anyway.
+   */
   private clock(redisNow: number, sent: number, received: number): void {
+    const error = Math.max(0, received - sent) / 2;
+    if (error > this.offsetError && error > MAX_GOOD_ERROR_MS) return;
     this.offset = Number(redisNow) - (sent + received) / 2;
+    this.offsetError = error;
   }
 
   private async call(args: (string | number)[]): Promise<Reply> {
