@@ -22,9 +22,13 @@ local function lane(i)
   return KEYS[1 + 2 * n], KEYS[2 + 2 * n]
 end
 
+-- "leaseEnd:serverCount", or "lapsedAt:serverCount:r" for a server remembered by another
+-- after the log was lost, which has not said hello since.
 local function parse(value)
-  local sep = string.find(value, ':', 1, true)
-  return tonumber(string.sub(value, 1, sep - 1)), tonumber(string.sub(value, sep + 1))
+  local a = string.find(value, ':', 1, true)
+  local b = string.find(value, ':', a + 1, true)
+  local count = tonumber(string.sub(value, a + 1, (b or 0) - 1))
+  return tonumber(string.sub(value, 1, a - 1)), count, b ~= nil
 end
 
 -- Every server still remembered: name, lease expiry, the server count it shares by. A server
@@ -33,12 +37,12 @@ local function roster(forgetMs)
   local all = redis.call('HGETALL', servers)
   local list = {}
   for i = 1, #all, 2 do
-    local expiry, count = parse(all[i + 1])
+    local expiry, count, remembered = parse(all[i + 1])
     if expiry <= now and now - expiry > forgetMs then
       redis.call('HDEL', servers, all[i])
       for k = 4, #KEYS, 2 do redis.call('ZREM', KEYS[k], all[i]) end
     else
-      list[#list + 1] = { all[i], expiry, count }
+      list[#list + 1] = { all[i], expiry, count, remembered }
     end
   end
   return list
@@ -83,9 +87,9 @@ if op == 'hello' then
   end
   local i = 8
   for _ = 1, tonumber(ARGV[7]) do
-    -- Seen before the log was lost: counted as a server that may be sending on its share
-    -- without Redis until it comes back or is forgotten.
-    redis.call('HSETNX', servers, ARGV[i], now .. ':' .. ARGV[i + 1])
+    -- Seen before the log was lost: what it sent then is gone with the log, so until it says
+    -- hello (and puts its sends back) it counts as having used everything, for one window.
+    if fresh == 1 then redis.call('HSETNX', servers, ARGV[i], now .. ':' .. ARGV[i + 1] .. ':r') end
     i = i + 2
   end
   local added = 0
@@ -143,21 +147,25 @@ if op == 'renew' then
   return { 'ok', now, epoch, born, 0, 0, flat(roster(tonumber(ARGV[6]))), used }
 end
 
+if op ~= 'reserve' and op ~= 'record' then
+  return redis.error_reply('unknown operation ' .. tostring(op))
+end
+
 -- reserve and record. ARGV: 3 epoch, 4 lane, 5 request, 6 hold ms (its latest answer, plus
 -- the margin), 7 window ms, 8 limit, 9 urgency score, 10 forget ms, 11 poll ms
 local log, wait = lane(ARGV[4])
 local windowMs = tonumber(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - windowMs)
 
-if op ~= 'reserve' and op ~= 'record' then
-  return redis.error_reply('unknown operation ' .. tostring(op))
-end
-
 local limit = tonumber(ARGV[8])
-local phantom, alive = 0, {}
+local phantom, alive, silent = 0, {}, false
 for _, s in ipairs(roster(tonumber(ARGV[10]))) do
   if s[2] > now then
     alive[s[1]] = true
+  elseif s[4] and now < born + windowMs + tonumber(ARGV[6]) then
+    -- Remembered from before the log was lost, and silent since: it may have used it all.
+    phantom = phantom + limit
+    silent = true
   else
     -- Its lease lapsed: it may be cut off from Redis and sending on its share meanwhile.
     phantom = phantom + math.floor(limit / math.max(1, s[3]))
@@ -184,6 +192,8 @@ if count + phantom >= limit then
     local e = redis.call('ZRANGE', log, k, k, 'WITHSCORES')
     at = tonumber(e[2]) + windowMs
   end
+  -- A silent server may say hello any moment: ask again soon.
+  if silent then at = math.min(at, now + 1000) end
   return { 'full', now, at }
 end
 redis.call('ZADD', log, now + tonumber(ARGV[6]), ARGV[5])

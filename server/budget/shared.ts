@@ -138,6 +138,8 @@ export class SharedBudget {
   private fencedUntil: number | null = null;
   private roster: { name: string; live: boolean; count: number }[] = [];
   private count: number;
+  /** A lower server count waiting to be stored in Redis, then read by the others. */
+  private lower: { count: number; storedAt: number | null } | null = null;
   private seq = 0;
   private readonly boot: string;
   private timer: unknown = null;
@@ -233,9 +235,18 @@ export class SharedBudget {
     return Math.max(0, lane.spec.requests - this.options.reserve);
   }
 
-  /** What one server may send alone while the log cannot decide: the shared limit, split. */
+  /**
+   * What one server may send alone while the log cannot decide: the shared limit split by
+   * the servers last seen, and never more than the others' own shares (as each last stored
+   * its count) leave over, so servers that briefly count differently (one just joined) still
+   * add up to the limit.
+   */
   private share(lane: Lane): number {
-    return Math.floor(this.sharedLimit(lane) / Math.max(1, this.count));
+    const limit = this.sharedLimit(lane);
+    const others = this.roster
+      .filter((s) => s.name !== this.options.name)
+      .reduce((sum, s) => sum + Math.floor(limit / Math.max(1, s.count)), 0);
+    return Math.max(0, Math.min(Math.floor(limit / Math.max(1, this.count)), limit - others));
   }
 
   private ownLimit(lane: Lane): number {
@@ -339,6 +350,9 @@ export class SharedBudget {
       const ticket = `${this.options.name}.${this.boot}.r${++this.seq}`;
       lane.own.set(ticket, { start: release, release, logged: false });
     }
+    // Already on Redis (the outbox came back after the first hello): put them in now. Under
+    // new names, so they may count twice for the rest of their window: late, never early.
+    if (this.mode === 'shared' || this.mode === 'settling') void this.hello();
   }
 
   /** Lower is more urgent: priority first (aging included), then the oldest, across servers. */
@@ -508,7 +522,14 @@ export class SharedBudget {
     }
     this.roster = roster;
     const seen = Math.max(1, roster.length);
-    const count = this.mode === 'shared' ? seen : Math.max(seen, this.count);
+    // Fewer servers: only once Redis holds our lower count and every other server has had a
+    // heartbeat to read it, since each counts our share as Redis holds it (see beat).
+    if (this.mode === 'shared' && seen < this.count) {
+      if (this.lower?.count !== seen) this.lower = { count: seen, storedAt: null };
+      return;
+    }
+    this.lower = null;
+    const count = Math.max(seen, this.count);
     if (count !== this.count) {
       this.count = count;
       this.deps.servers.save(count);
@@ -537,7 +558,7 @@ export class SharedBudget {
         this.options.name,
         this.epoch ?? '',
         this.leaseEnd(),
-        this.count,
+        this.lower?.count ?? this.count,
         this.forgetMs,
         ...this.lanes.flatMap((l) => [l.index, l.spec.windowMs]),
       ]);
@@ -555,6 +576,13 @@ export class SharedBudget {
     if (reply[0] === 'hello') {
       await this.hello();
       return;
+    }
+    const lower = this.lower;
+    if (lower !== null && lower.storedAt === null) lower.storedAt = received;
+    else if (lower !== null && received - lower.storedAt! >= 2 * this.renewMs) {
+      this.lower = null;
+      this.count = lower.count;
+      this.deps.servers.save(lower.count);
     }
     this.takeRoster(reply[6]);
     const used = Array.isArray(reply[7]) ? reply[7] : [];

@@ -131,6 +131,8 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
   private ticket: string | null = null;
   private asking = false;
   private askAgainAt = 0;
+  /** How many times the gate said to ask again: one that came while asking is not lost. */
+  private notified = 0;
   /** The ticket each request in flight holds, to give back when it is answered. */
   private readonly tickets = new Map<string, string>();
 
@@ -140,6 +142,7 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
   ) {
     this.limiter = new RollingLimiter(options, deps.releases);
     deps.gate?.subscribe(() => {
+      this.notified++;
       this.askAgainAt = 0;
       this.pump();
     });
@@ -404,8 +407,12 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     this.queue.releaseHeld(now);
     const pause = this.health.pause;
     if (pause) {
-      if (pause.until === null) return;
+      if (pause.until === null) {
+        this.gateIdle();
+        return;
+      }
       if (pause.until > now && !this.mayProbeNow(now)) {
+        this.gateIdle();
         if (this.queue.size > 0) {
           // A held call may be the other probe once its hold ends.
           const release = this.health.heldMayProbe() ? this.queue.nextReleaseAt() : undefined;
@@ -440,7 +447,9 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
       // A slot granted for a call that is gone meanwhile goes back at once.
       if (this.ticket !== null) gate.cancel(this.ticket);
       this.ticket = null;
-      const head = this.health.pause ? null : this.queue.next(now, this.health.probing);
+      // While one probe is out for a failing CAD nothing else goes: wait for no one's sake.
+      const blocked = this.health.pause !== null || (this.health.outage && this.inFlight.size > 0);
+      const head = blocked ? null : this.queue.next(now, this.health.probing);
       gate.publish(head ? this.want(head, now) : null);
     }
     if (started) this.saveBudget(now);
@@ -461,12 +470,25 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     this.wakeAt(Math.max(slotAt, readyAt), now);
   }
 
+  /**
+   * Paused: a slot granted meanwhile goes back (its log entry would lapse before the pause
+   * ends), and no other server waits behind a call that cannot go.
+   */
+  private gateIdle(): void {
+    const { gate } = this.deps;
+    if (!gate) return;
+    if (this.ticket !== null) gate.cancel(this.ticket);
+    this.ticket = null;
+    gate.publish(null);
+  }
+
   private want(entry: Entry<M, P>, now: number): Want {
     return { priority: this.queue.effectivePriority(entry, now), since: entry.job.enqueuedAt };
   }
 
   private ask(gate: BudgetGate, want: Want): void {
     this.asking = true;
+    const notified = this.notified;
     gate
       .reserve(want)
       .catch((): { ok: false; retryAt: number | null } => ({
@@ -484,7 +506,9 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
           this.ticket = grant.ticket;
           this.askAgainAt = 0;
         } else {
-          this.askAgainAt = grant.retryAt ?? Number.POSITIVE_INFINITY;
+          // "Wait to be told" means nothing if the gate told us while this ask was out.
+          this.askAgainAt =
+            grant.retryAt ?? (this.notified !== notified ? 0 : Number.POSITIVE_INFINITY);
         }
         this.pump();
       });

@@ -231,6 +231,7 @@ describe('exports for other resources', () => {
       pauseReason: null,
       droppedPayloads: 0,
       notes: { queued: 0, inFlight: 0, usedInWindow: 0, requestsPerWindow: 60 },
+      sharedBudget: null,
     });
   });
 });

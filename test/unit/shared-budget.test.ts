@@ -706,6 +706,42 @@ describe.concurrent('shared budget on a real Redis', () => {
     expect(said(/Redis answers again/)).toHaveLength(1);
   }, 18_000);
 
+  // Redis lost its data while b had used the whole budget: b's sends are gone with the log.
+  // Counting b as its share only (1) once let a record 2 more: 5 in a window of 4.
+  it('after Redis lost its data, a server remembered but silent counts as having used it all until it says hello', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const { redis, server, oldLog } = await world(onTestFinished);
+    const prefix = 's911:{t-silent}:';
+    await oldLog(prefix);
+    const a = server({ name: 'a', prefix, leaseMs: 3_000 });
+    const b = server({ name: 'b', prefix, leaseMs: 3_000 });
+    await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
+    await until('a knows b', () => a.budget.status().servers === 2);
+    for (let i = 0; i < 3; i++) b.gate.release(ticketOf(expect, await b.gate.reserve(want(2))));
+    b.die();
+    await redis.command('FLUSHALL');
+
+    // a's next ask finds an empty Redis: it says hello, remembering b, and settles.
+    expect((await a.gate.reserve(want(2))).ok).toBe(false);
+    await mode(a, 'settling', 2_000);
+    expect(a.gate.ownLimit()).toBe(1);
+    const refused = retryOf(expect, await a.gate.reserve(want(2)));
+    // Asked again soon: b may say hello any moment.
+    expect(refused).toBeLessThanOrEqual(Date.now() + 1_100);
+    expect(Number(await redis.command('ZCARD', `${prefix}log:calls`))).toBe(0);
+
+    // b is back: its hello puts its three sends back, and they fill the window.
+    b.revive();
+    await until(
+      'b back in the log',
+      async () => Number(await redis.command('ZCARD', `${prefix}log:calls`)) === 3,
+    );
+    retryOf(expect, await a.gate.reserve(want(2)));
+    expect(Number(await redis.command('ZCARD', `${prefix}log:calls`))).toBe(3);
+  }, 10_000);
+
   // A renew that reaches Redis late (after the server's command timed out, while its lease is
   // still live) once extended a lease the server already counted as lapsed: it sent on its
   // share while the others counted it as live. Leases are now an end the server chose.
