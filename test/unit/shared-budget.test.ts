@@ -586,7 +586,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     const a = server({ name: 'a', prefix, forgetMs });
     const b = server({ name: 'b', prefix, forgetMs });
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
-    await until('both are seen', () => b.budget.status().servers === 2);
+    await until('both are seen', () => b.budget.status().live === 2);
 
     a.die();
     await until('a fenced', () => a.budget.status().mode === 'fenced');
@@ -634,7 +634,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     const a = server({ name: 'a', prefix, lane, leaseMs: 2_000 });
     const b = server({ name: 'b', prefix, lane, leaseMs: 2_000 });
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
-    await until('both are seen', () => a.budget.status().servers === 2);
+    await until('both are seen', () => a.budget.status().live === 2);
     expect(a.gate.ownLimit()).toBe(6);
     a.gate.release(ticketOf(expect, await a.gate.reserve(want(3))));
 
@@ -718,7 +718,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     const a = server({ name: 'a', prefix, leaseMs: 3_000 });
     const b = server({ name: 'b', prefix, leaseMs: 3_000 });
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
-    await until('a knows b', () => a.budget.status().servers === 2);
+    await until('a knows b', () => a.budget.status().live === 2);
     for (let i = 0; i < 3; i++) b.gate.release(ticketOf(expect, await b.gate.reserve(want(2))));
     b.die();
     await redis.command('FLUSHALL');
@@ -758,7 +758,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     const a = server({ name: 'a', prefix, url: link.url, leaseMs: 3_000, renewMs: 1_000 });
     const b = server({ name: 'b', prefix });
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
-    await until('both are seen', () => b.budget.status().servers === 2);
+    await until('both are seen', () => b.budget.status().live === 2);
 
     // a's link to Redis gets slow: its commands arrive 1.5 s late, after ioredis gave up on
     // them (1 s). a's renew fails; once the lease it last heard of has lapsed it goes local.
@@ -791,7 +791,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     const a = server({ name: 'a', prefix });
     const b = server({ name: 'b', prefix });
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
-    await until('both are seen', () => a.budget.status().servers === 2);
+    await until('both are seen', () => a.budget.status().live === 2);
 
     // a loses Redis: fenced, then local on its share (3 / 2 servers = 1).
     a.die();
