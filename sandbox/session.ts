@@ -18,7 +18,7 @@ import { npwd } from './frameworks/phones';
 import type { FrameworkStandIn } from './frameworks/types';
 import { DEMO_POSTALS, nearestPlace, PLACES } from './places';
 import { SonorancadStandIn } from './sonorancad';
-import { findRedisServer, type SandboxRedis, startRedis } from './support/redis';
+import { findRedisServer, type RedisProcess, startRedis } from './support/redis';
 
 export const RESOURCE = 'sonoran-911';
 
@@ -108,7 +108,7 @@ export class Session {
   /** Where commands without an @ go. */
   private current = 0;
   private cad: LocalCad | null = null;
-  private redis: SandboxRedis | null = null;
+  private redis: RedisProcess | null = null;
   private printedRequests = 0;
   private pump: ReturnType<typeof setInterval> | null = null;
   /** Units attached with no name given: "Unit 1", "Unit 2", ... */
@@ -149,7 +149,7 @@ export class Session {
     if (count > 1) {
       const binary = findRedisServer();
       if (binary) {
-        session.redis = await startRedis(binary);
+        session.redis = await startRedis({ binary });
         shared = 'redis';
       } else shared = 'none';
     }

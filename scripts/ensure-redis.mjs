@@ -1,5 +1,5 @@
 // `npm test` runs this first. The tests of the budget shared through Redis run against a real
-// redis-server (test/support/redis.ts starts one per test file on a free loopback port), and
+// redis-server (sandbox/support/redis.ts starts one per test file on a free loopback port), and
 // the project's rule is that the README's test command, `npm ci && npm test`, installs any
 // system package the tests need: `.ci/run` runs exactly that command on a fresh machine.
 //

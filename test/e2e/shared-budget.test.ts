@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalCad, startLocalCad } from '../../sandbox/cad';
-import { type RedisProcess, startRedis } from '../support/redis';
+import { type RedisProcess, startRedis } from '../../sandbox/support/redis';
 import { API_KEY, RESOURCE, type Rig, startRig } from './rig';
 
 const consumer = `

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisError, type RedisProcess, startRedis } from '../support/redis';
+import { RedisError, type RedisProcess, startRedis } from '../../sandbox/support/redis';
 
 /** Whether a process with this pid exists (signal 0 only checks). */
 function alive(pid: number): boolean {
@@ -19,7 +19,7 @@ async function dirOf(redis: RedisProcess): Promise<string> {
   return dir;
 }
 
-describe('test/support/redis: a real redis-server per test', () => {
+describe('sandbox/support/redis: a real redis-server per test', () => {
   const started: RedisProcess[] = [];
   const start = async () => {
     const redis = await startRedis();

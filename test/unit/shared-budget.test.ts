@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { describe, type ExpectStatic, it, type TestContext } from 'vitest';
+import { mulberry32 } from '../../sandbox/support/prng';
+import { startRedis } from '../../sandbox/support/redis';
 import { connectRedis, type RedisConnection } from '../../server/budget/redis';
 import { setUpSharedBudget } from '../../server/budget/setup';
 import {
@@ -18,7 +20,6 @@ import {
 import { configSchema } from '../../shared/config/schema';
 import type { BudgetGate, Grant, Want } from '../../shared/delivery/gate';
 import type { KeyValueStore } from '../../shared/delivery/outbox';
-import { startRedis } from '../support/redis';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -36,18 +37,6 @@ async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
-}
-
-/** mulberry32: the same spread on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 4 requests a 1 s window, 1 held back: 3 shared, a share of 1 for each of two servers. */
@@ -159,7 +148,7 @@ async function world(onTestFinished: TestContext['onTestFinished']) {
         redis: link,
         now: Date.now,
         timers,
-        random: seeded(seed++),
+        random: mulberry32(seed++),
         log: {
           info: (message) => lines.push({ level: 'info', message }),
           warn: (message) => lines.push({ level: 'warn', message }),
@@ -390,7 +379,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     const b = server({ name: 'b', prefix, pollMs: 50 });
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
 
-    const random = seeded(42);
+    const random = mulberry32(42);
     // A slot is surely taken in Redis from its grant until its answer + margin + window: the
     // reserve ran before the grant arrived, the release after the answer was noted here.
     const taken: { start: number; end: number; server: string }[] = [];
