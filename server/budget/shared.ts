@@ -298,6 +298,9 @@ export class SharedBudget {
     switch (reply[0]) {
       case 'ok':
         lane.own.set(ticket, { start: sent, release: null, logged: true });
+        // A grant takes our wait off the list: the next call's must go up even if it scores
+        // the same (queued in the same instant).
+        if (op === 'reserve') lane.published = undefined;
         return { ok: true, ticket };
       case 'hello':
         // Redis lost our registration (restarted, or our lease lapsed): hello, then ask again.
