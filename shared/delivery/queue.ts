@@ -203,6 +203,20 @@ export class CallQueue<M, P extends Payload = DispatchCall> {
     return this.buckets.some((b) => b.ready.size > 0);
   }
 
+  /** When the next call that could go next (a ready or stalled head) gains a step of aging. */
+  nextAgingAt(now: number): number | undefined {
+    let at: number | undefined;
+    for (const b of this.buckets) {
+      for (const e of [b.ready.first(), b.stalled.first()]) {
+        if (!e) continue;
+        const steps = Math.floor(Math.max(0, now - e.agedFrom) / this.agingMs) + 1;
+        const next = e.agedFrom + steps * this.agingMs;
+        if (at === undefined || next < at) at = next;
+      }
+    }
+    return at;
+  }
+
   /** Lower effective priority first, aging included; first come within a priority. */
   private before(a: Entry<M, P>, b: Entry<M, P>, now: number): boolean {
     const pa = this.effectivePriority(a, now);

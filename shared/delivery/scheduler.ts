@@ -464,7 +464,10 @@ export class Scheduler<M, P extends Payload = DispatchCall> {
     // ask again (or that it will say so itself: subscribe).
     if (gate && readyAt <= now && slotAt <= now) {
       if (this.asking || !Number.isFinite(this.askAgainAt)) return;
-      this.wakeAt(this.askAgainAt, now);
+      // Waiting on other servers: the urgency they read must follow our calls' aging, so wake
+      // at the next aging step too (that pump republishes; it asks only once askAgainAt came).
+      const agedAt = this.queue.nextAgingAt(now) ?? Number.POSITIVE_INFINITY;
+      this.wakeAt(Math.min(this.askAgainAt, agedAt), now);
       return;
     }
     this.wakeAt(Math.max(slotAt, readyAt), now);
