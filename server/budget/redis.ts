@@ -7,10 +7,23 @@ import Redis from 'ioredis';
 import { BUDGET_SCRIPT } from './script';
 import type { BudgetRedis } from './shared';
 
+/** ioredis' refusal of a command it could not write (no offline queue). */
+const OFFLINE = /enableOfflineQueue|isn't writeable/;
+
+/**
+ * Marks a failure as one where the command never reached Redis: a lease it asked for was
+ * never stored, so it need not be waited out (shared.ts).
+ */
+function unsent(err: unknown): Error {
+  const error = err instanceof Error ? err : new Error(String(err));
+  return Object.assign(error, { unsent: true });
+}
+
 /** How long a command waits for a connection being made before it fails. */
 const CONNECT_WAIT_MS = 1_500;
 
 export interface RedisConnection extends BudgetRedis {
+  ready(): boolean;
   /** Closes the connection for good (the resource stops). */
   close(): Promise<void>;
 }
@@ -65,9 +78,19 @@ export function connectRedis(
   };
   return {
     async run(keys, args) {
-      await connected();
-      return budget.sonoran911Budget(keys.length, ...keys, ...args);
+      try {
+        await connected();
+      } catch (err) {
+        throw unsent(err);
+      }
+      try {
+        return await budget.sonoran911Budget(keys.length, ...keys, ...args);
+      } catch (err) {
+        // Refused before it was written (the connection dropped just now): Redis never ran it.
+        throw err instanceof Error && OFFLINE.test(err.message) ? unsent(err) : err;
+      }
     },
+    ready: () => client.status === 'ready',
     async close() {
       try {
         await client.quit();

@@ -79,7 +79,7 @@ end
 
 if op == 'hello' then
   -- ARGV: 3 a new epoch id, 4 lease end, 5 server count, 6 forget ms, 7 how many remembered
-  -- servers follow as (name, count) pairs, then (lane, request, ms from now) to put back.
+  -- servers follow as (name, count, live 1 or 0), then (lane, request, ms from now) to put back.
   local fresh = 0
   if not epoch then
     epoch, born, fresh = ARGV[3], now, 1
@@ -87,10 +87,14 @@ if op == 'hello' then
   end
   local i = 8
   for _ = 1, tonumber(ARGV[7]) do
-    -- Seen before the log was lost: what it sent then is gone with the log, so until it says
-    -- hello (and puts its sends back) it counts as having used everything, for one window.
-    if fresh == 1 then redis.call('HSETNX', servers, ARGV[i], now .. ':' .. ARGV[i + 1] .. ':r') end
-    i = i + 2
+    -- Seen live before the log was lost: what it sent then is gone with the log, so until it
+    -- says hello (and puts its sends back) it counts as having used everything, for one window.
+    -- Seen lapsed: it was counted as its share already, and still is.
+    if fresh == 1 then
+      local mark = ARGV[i + 2] == '1' and ':r' or ''
+      redis.call('HSETNX', servers, ARGV[i], now .. ':' .. ARGV[i + 1] .. mark)
+    end
+    i = i + 3
   end
   local added = 0
   while i + 2 <= #ARGV do

@@ -22,6 +22,8 @@ import type { Timers } from '../../shared/delivery/scheduler';
 /** Runs BUDGET_SCRIPT with these keys and arguments (EVALSHA, EVAL on NOSCRIPT). */
 export interface BudgetRedis {
   run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  /** Connected now; false while it reconnects (no command would leave). @default true */
+  ready?(): boolean;
 }
 
 export interface SharedBudgetOptions {
@@ -131,6 +133,8 @@ export class SharedBudget {
   private offsetError = Number.POSITIVE_INFINITY;
   /** When the last hello or renew was sent: the latest a lease Redis holds for us can end is this plus the lease. */
   private leaseSentAt: number;
+  private leaseOffset = 0;
+  private leaseError = Number.POSITIVE_INFINITY;
   private epoch: string | null = null;
   private settledAt: number | null = null;
   /** When the epoch began (Redis found empty), on our clock. */
@@ -146,6 +150,8 @@ export class SharedBudget {
   private modeTimer: unknown = null;
   private helloing: Promise<boolean> | null = null;
   private stopped = false;
+  /** A hello has succeeded in this run: stopping says goodbye. */
+  private registered = false;
   /** The last failure was said; said again only after Redis answered. */
   private troubleSaid = false;
   /** When Redis last failed us (scheduler clock). */
@@ -207,7 +213,9 @@ export class SharedBudget {
     if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
     this.timer = null;
     this.modeTimer = null;
-    if (this.mode === 'shared' || this.mode === 'settling') {
+    // A hello on its way may still register us: wait for it, so the bye comes after.
+    await this.helloing?.catch(() => false);
+    if (this.registered || this.mode === 'shared' || this.mode === 'settling') {
       await this.call(['bye', this.options.name]).catch(() => undefined);
     }
   }
@@ -216,7 +224,7 @@ export class SharedBudget {
     return {
       mode: this.mode,
       name: this.options.name,
-      servers: this.count,
+      servers: this.roster.length > 0 ? this.roster.length : this.count,
       live: this.roster.filter((s) => s.live).length,
       lanes: this.lanes.map((l) => ({
         name: l.spec.name,
@@ -267,6 +275,9 @@ export class SharedBudget {
     const now = this.deps.now();
     this.prune(lane, now);
     if (this.mode === 'local') {
+      // A hello on its way may make Redis count us live any moment; what we sent meanwhile
+      // would be in no log. Its end (either way) wakes the scheduler.
+      if (this.helloing !== null) return { ok: false, retryAt: null };
       lane.own.set(ticket, { start: now, release: null, logged: false });
       return { ok: true, ticket };
     }
@@ -375,8 +386,11 @@ export class SharedBudget {
 
   /** Registers in the current epoch (making one if Redis is empty) and puts our sends back. */
   private hello(): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
     this.helloing ??= this.doHello().finally(() => {
       this.helloing = null;
+      // Whatever came of it, a scheduler waiting to be told asks again.
+      this.notify();
     });
     return this.helloing;
   }
@@ -384,18 +398,11 @@ export class SharedBudget {
   private async doHello(): Promise<boolean> {
     // Redis' clock first: the lease is given as an end on it.
     if (!Number.isFinite(this.offsetError) && !(await this.measureClock())) return false;
-    let reply: Reply | null = null;
-    let fresh = false;
-    const allLogged = () => this.lanes.every((l) => [...l.own.values()].every((o) => o.logged));
-    // Requests granted on our share while a hello was on its way are not in it: once more
-    // with them, so none is left out of the log when the shared budget takes over.
-    for (let round = 0; round < 3 && (reply === null || !allLogged()); round++) {
-      reply = await this.helloOnce();
-      if (reply === null) return false;
-      fresh ||= Number(reply[4]) === 1;
-    }
-    // Still granting faster than Redis answers: stay as we are, the next beat tries again.
-    if (reply === null || this.stopped || !allLogged()) return false;
+    // Nothing is granted on our share while it is out (reserve), so it carries every request.
+    const reply = await this.helloOnce();
+    if (reply === null || this.stopped) return false;
+    this.registered = true;
+    const fresh = Number(reply[4]) === 1;
     const received = this.deps.now();
     const newEpoch = this.epoch !== null && this.epoch !== String(reply[2]);
     this.epoch = String(reply[2]);
@@ -460,6 +467,7 @@ export class SharedBudget {
       }
     }
     const epochId = `${Math.floor(this.deps.random() * 36 ** 8).toString(36)}`;
+    const before = this.leaseMark();
     let reply: Reply;
     try {
       reply = await this.call([
@@ -470,10 +478,11 @@ export class SharedBudget {
         this.count,
         this.forgetMs,
         remembered.length,
-        ...remembered.flatMap((s) => [s.name, s.count]),
+        ...remembered.flatMap((s) => [s.name, s.count, s.live ? 1 : 0]),
         ...seeds,
       ]);
     } catch (err) {
+      this.unsent(err, before);
       this.failed(err);
       return null;
     }
@@ -501,10 +510,40 @@ export class SharedBudget {
     }
   }
 
-  /** Our lease's end on Redis' clock, as a whole number (the script stores it as text). */
+  /**
+   * Our lease's end on Redis' clock, as a whole number (the script stores it as text), for a
+   * hello or renew about to be sent. Remembers when, and how well we knew Redis' clock then:
+   * the fence counts from the latest such command that may have reached Redis.
+   */
   private leaseEnd(): number {
     this.leaseSentAt = this.deps.now();
+    this.leaseOffset = this.offset;
+    this.leaseError = this.offsetError;
     return Math.round(this.leaseSentAt + this.offset + this.leaseMs);
+  }
+
+  private leaseMark(): { at: number; offset: number; error: number } {
+    return { at: this.leaseSentAt, offset: this.leaseOffset, error: this.leaseError };
+  }
+
+  /** The command never left (no connection): the lease it asked for was never stored. */
+  private unsent(err: unknown, before: { at: number; offset: number; error: number }): void {
+    if (!(err instanceof Error && (err as { unsent?: boolean }).unsent)) return;
+    this.leaseSentAt = before.at;
+    this.leaseOffset = before.offset;
+    this.leaseError = before.error;
+  }
+
+  /** The latest our lease, as Redis may hold it, can end, on our clock. */
+  private leaseLapsesAt(): number {
+    // The end was reckoned with leaseOffset, known to within leaseError; what we know of
+    // Redis' clock now bounds that error too, when it is better.
+    const now = Number.isFinite(this.offsetError)
+      ? this.offsetError + Math.abs(this.leaseOffset - this.offset)
+      : Number.POSITIVE_INFINITY;
+    const error = Math.min(this.leaseError, now);
+    // + 1: the end was rounded to a whole millisecond.
+    return this.leaseSentAt + this.leaseMs + (Number.isFinite(error) ? error : 0) + 1 + 250;
   }
 
   /**
@@ -524,7 +563,9 @@ export class SharedBudget {
       });
     }
     this.roster = roster;
-    const seen = Math.max(1, roster.length);
+    // Never below 2: a server alone would otherwise store a share of the whole budget, and
+    // one that joins (or starts while Redis is away) would count that against itself.
+    const seen = Math.max(2, roster.length);
     // Fewer servers: only once Redis holds our lower count and every other server has had a
     // heartbeat to read it, since each counts our share as Redis holds it (see beat).
     if (this.mode === 'shared' && seen < this.count) {
@@ -550,10 +591,14 @@ export class SharedBudget {
 
   private async beat(): Promise<void> {
     if (this.mode !== 'shared' && this.mode !== 'settling') {
+      // While the connection is down a hello could only wait and fail, and our share waits
+      // for every hello (reserve): try once the client has reconnected.
+      if (this.deps.redis.ready?.() === false && this.mode !== 'connecting') return;
       await this.hello();
       return;
     }
     const sent = this.deps.now();
+    const before = this.leaseMark();
     let reply: Reply;
     try {
       reply = await this.call([
@@ -566,6 +611,7 @@ export class SharedBudget {
         ...this.lanes.flatMap((l) => [l.index, l.spec.windowMs]),
       ]);
     } catch (err) {
+      this.unsent(err, before);
       this.failed(err);
       return;
     }
@@ -607,14 +653,14 @@ export class SharedBudget {
         `shared budget: Redis cannot be reached (${reason}); calls are kept, and this server sends on its share (${this.lanes.map((l) => `${this.share(l)} ${l.spec.name}`).join(', ')} a window, ${this.count} servers last seen) until it answers again`,
       );
     }
-    if (this.mode === 'fenced' || this.mode === 'local') return;
-    if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
     const now = this.deps.now();
-    // Until our lease lapses, the others count the log alone, not our share.
-    // Any hello or renew still on its way may yet land: the lease it asks for ends at most
-    // a lease after it was sent (on Redis' clock, which we know to within offsetError).
-    const error = Number.isFinite(this.offsetError) ? this.offsetError : 0;
-    const until = Math.max(now, this.leaseSentAt + this.leaseMs + error + 250);
+    // Until our lease lapses, the others count the log alone, not our share. Any hello or
+    // renew that may have reached Redis (its answer lost, not its command) may have given us
+    // a lease: so also when already fenced or on our share, a hello from there may have landed.
+    const until = Math.max(now, this.leaseLapsesAt());
+    if (this.mode === 'local' && until <= now) return;
+    if (this.mode === 'fenced' && this.fencedUntil !== null && until <= this.fencedUntil) return;
+    if (this.modeTimer !== null) this.deps.timers.clear(this.modeTimer);
     this.fencedUntil = until;
     this.enter('fenced');
     this.modeTimer = this.deps.timers.set(() => {

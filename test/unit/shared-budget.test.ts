@@ -126,10 +126,12 @@ async function world(onTestFinished: TestContext['onTestFinished']) {
     let waiting = 0;
     const calls: Server['calls'] = [];
     const link: BudgetRedis = {
+      ready: () => !dead && connection.ready(),
       async run(keys, args) {
         calls.push({ op: String(args[0]), at: Date.now() });
         try {
-          if (dead) throw new Error('this server is gone');
+          // Nothing leaves: as when the connection is down (connectRedis marks it unsent).
+          if (dead) throw Object.assign(new Error('this server is gone'), { unsent: true });
           if (stalled) {
             waiting++;
             await stalled.promise.finally(() => waiting--);
@@ -605,7 +607,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     await until('b counts one server', () => b.budget.status().servers === 1);
     expect(b.budget.status().live).toBe(1);
     // a never reached Redis again: one line for the whole outage, however many commands failed.
-    expect(a.failures()).toBeGreaterThanOrEqual(3);
+    expect(a.failures()).toBeGreaterThanOrEqual(1);
     expect(a.lines.filter((l) => /cannot be reached/.test(l.message))).toHaveLength(1);
   }, 8_000);
 
@@ -648,8 +650,6 @@ describe.concurrent('shared budget on a real Redis', () => {
     ];
     expect(Date.now() - before).toBeLessThan(50);
     await mode(b, 'local', 3_000);
-    // More than one command fails while Redis is away (the console says so once, below).
-    await until('a second failed command', () => a.failures() >= 2);
 
     await redis.restart();
     await mode(a, 'settling', 6_000);
@@ -678,7 +678,7 @@ describe.concurrent('shared budget on a real Redis', () => {
     // One "cannot be reached" line for the outage, however many commands failed; one
     // "answers again" line; and the empty Redis was said.
     const said = (pattern: RegExp) => a.lines.filter((l) => pattern.test(l.message));
-    expect(a.failures()).toBeGreaterThanOrEqual(2);
+    expect(a.failures()).toBeGreaterThanOrEqual(1);
     expect(said(/cannot be reached/)).toHaveLength(1);
     expect(said(/cannot be reached/)[0]!.level).toBe('warn');
     expect(said(/cannot be reached/)[0]!.message).toContain('3 calls a window, 2 servers');
@@ -750,27 +750,33 @@ describe.concurrent('shared budget on a real Redis', () => {
     await until('both are seen', () => b.budget.status().live === 2);
 
     // a's link to Redis gets slow: its commands arrive 1.5 s late, after ioredis gave up on
-    // them (1 s). a's renew fails; once the lease it last heard of has lapsed it goes local.
+    // them (1 s), yet they still run, and a renew or hello that lands extends a's lease. So
+    // whenever a sends on its share, Redis must hold no live lease for it.
     link.lag(1_500);
-    await mode(a, 'local', 5_000);
-    expect(a.gate.ownLimit()).toBe(1);
-    a.gate.release(ticketOf(expect, await a.gate.reserve(want(3))));
-    // But the renew a gave up on reached Redis while its lease was live, and extended it.
-    const lease = (await leaseOf(prefix, 'a'))!;
-    const now = await redisNow();
-    // b counts a as live, so not a's share: it takes the whole shared budget.
-    let granted = 0;
-    for (let i = 0; i < 4; i++) if ((await b.gate.reserve(want(3))).ok) granted++;
-    expect(a.budget.status().mode).toBe('local');
-    expect({ leaseLiveInRedis: lease > now, total: 1 + granted }).toEqual({
-      leaseLiveInRedis: false,
-      total: 3,
-    });
+    const deadline = Date.now() + 5_000;
+    let onShare = 0;
+    while (Date.now() < deadline) {
+      const grant = await a.gate.reserve(want(3));
+      if (grant.ok) {
+        const lease = await leaseOf(prefix, 'a');
+        const now = await redisNow();
+        expect(lease === null || lease <= now).toBe(true);
+        a.gate.release(grant.ticket);
+        onShare++;
+      }
+      await sleep(50);
+    }
+    // The link heals: a is back on the shared budget, nothing lost.
+    link.lag(0);
+    await mode(a, 'shared', 6_000);
+    // Every hello a sent over the slow link landed and renewed its lease, so a never had a
+    // moment on its share: its calls waited, the others never counted a share it used.
+    expect(onShare).toBe(0);
   }, 10_000);
 
   // Requests sent on the share while a hello waited for the connection were once marked as
   // logged when that hello answered, though it never carried them.
-  it('requests sent on the share while a hello waits for the connection reach the log when it answers', async ({
+  it('what it sent on its share reaches the log with its hello, and nothing goes on the share while a hello is out', async ({
     expect,
     onTestFinished,
   }) => {
@@ -782,17 +788,17 @@ describe.concurrent('shared budget on a real Redis', () => {
     await Promise.all([mode(a, 'shared'), mode(b, 'shared')]);
     await until('both are seen', () => a.budget.status().live === 2);
 
-    // a loses Redis: fenced, then local on its share (3 / 2 servers = 1).
+    // a loses Redis: fenced, then local on its share (3 / 2 servers = 1), which it sends.
     a.die();
     await mode(a, 'local', 3_000);
-    // The connection is coming back: as in connectRedis, a command waits for it (up to 1.5 s)
-    // and goes out once it is ready. a's heartbeat hello is such a command.
-    a.stall();
-    a.revive();
-    await until('a hello waits for the connection', () => a.waiting() > 0);
-    // Meanwhile a sends its share.
     expect(a.gate.ownLimit()).toBe(1);
     const ticket = ticketOf(expect, await a.gate.reserve(want(3)));
+    // The connection is back, and a's hello is on its way (slowly). Until it answers a sends
+    // nothing on its share: Redis may count it live any moment, and this would be in no log.
+    a.stall();
+    a.revive();
+    await until('a hello on its way', () => a.waiting() > 0);
+    expect(await a.gate.reserve(want(3))).toEqual({ ok: false, retryAt: null });
     a.resume();
     await mode(a, 'shared', 3_000);
     a.gate.release(ticket);
