@@ -390,3 +390,81 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisProce
     command: (...args: string[]) => redisCommand(port, args),
   };
 }
+
+export interface RedisCluster {
+  /** The first node's URL: a cluster client starts from it and learns the rest. */
+  readonly url: string;
+  readonly nodes: readonly RedisProcess[];
+  /** The node that holds `key`'s slot. */
+  owner(key: string): Promise<RedisProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of `size` masters on free loopback ports, no replicas, nothing saved. Made
+ * with CLUSTER commands (ADDSLOTSRANGE, MEET) rather than redis-cli, which a machine may lack.
+ */
+export async function startRedisCluster(
+  size = 3,
+  options: RedisOptions = {},
+): Promise<RedisCluster> {
+  const nodes: RedisProcess[] = [];
+  try {
+    for (let i = 0; i < size; i++) {
+      nodes.push(
+        await startRedis({
+          ...options,
+          args: [
+            ...(options.args ?? []),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${i}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+          ],
+        }),
+      );
+    }
+    const SLOTS = 16_384;
+    for (const [i, node] of nodes.entries()) {
+      const first = Math.floor((SLOTS * i) / size);
+      const last = Math.floor((SLOTS * (i + 1)) / size) - 1;
+      await node.command('CLUSTER', 'ADDSLOTSRANGE', String(first), String(last));
+    }
+    for (const node of nodes.slice(1)) {
+      await node.command('CLUSTER', 'MEET', '127.0.0.1', String(nodes[0]!.port));
+    }
+    // Every node must see every slot covered before a client may rely on it.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const states = await Promise.all(nodes.map((n) => n.command('CLUSTER', 'INFO')));
+      if (states.every((s) => /cluster_state:ok/.test(String(s)))) break;
+      if (Date.now() > deadline) throw new Error('the Redis Cluster did not come up in 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw error;
+  }
+  return {
+    url: nodes[0]!.url,
+    nodes,
+    async owner(key) {
+      const slot = Number(await nodes[0]!.command('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await nodes[0]!.command('CLUSTER', 'SLOTS')) as [
+        number,
+        number,
+        [string, number],
+      ][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      const port = Number(range?.[2][1]);
+      const node = nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`no node holds slot ${slot}`);
+      return node;
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}

@@ -3,7 +3,7 @@
  * Tuned to fail fast rather than queue: a budget that cannot be read must say so at once (the
  * server then sends on its share), never hold a call behind a command waiting to be resent.
  */
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { BUDGET_SCRIPT } from './script';
 import type { BudgetRedis } from './shared';
 
@@ -32,16 +32,30 @@ export function connectRedis(
   url: string,
   /** A connection problem, once per change (the URL never appears in it). */
   onError: (message: string) => void,
+  /** The URL is one node of a Redis Cluster. */
+  options: { cluster?: boolean } = {},
 ): RedisConnection {
-  const client = new Redis(url, {
-    // No offline queue and no resend: a command made while the connection is down fails now.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 1_000,
-    connectTimeout: 2_000,
-    // Reconnect forever, at most every 2 s: the heartbeat notices when it is back.
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
+  // Reconnect forever, at most every 2 s: the heartbeat notices when it is back.
+  const retry = (times: number) => Math.min(times * 200, 2_000);
+  const client = options.cluster
+    ? new Cluster([nodeOf(url)], {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retry,
+        redisOptions: {
+          ...secretsOf(url),
+          maxRetriesPerRequest: 0,
+          commandTimeout: 1_000,
+          connectTimeout: 2_000,
+        },
+      })
+    : new Redis(url, {
+        // No offline queue and no resend: a command made while the connection is down fails now.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 1_000,
+        connectTimeout: 2_000,
+        retryStrategy: retry,
+      });
   let last = '';
   // Without a listener ioredis prints every failed reconnect; one line per change is enough.
   client.on('error', (err: Error) => {
@@ -98,5 +112,21 @@ export function connectRedis(
         client.disconnect();
       }
     },
+  };
+}
+
+/** The seed node of a cluster URL. */
+function nodeOf(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+}
+
+/** What a cluster client passes to every node: the URL's user, password and TLS. */
+function secretsOf(url: string): { username?: string; password?: string; tls?: object } {
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
   };
 }

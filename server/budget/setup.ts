@@ -53,7 +53,7 @@ export function setUpSharedBudget(deps: {
       'sharedBudget has no Redis URL: set the convar sonoran911_redisUrl (or sharedBudget.redisUrl); until then this server sends on its share of the budget alone',
     );
   } else {
-    connection = connectRedis(url, () => undefined);
+    connection = connectRedis(url, () => undefined, { cluster: settings.cluster });
   }
   // The key's hash names its keys, so the key itself never reaches Redis; the hash tag keeps
   // them in one slot of a Cluster.

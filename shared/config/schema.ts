@@ -230,6 +230,11 @@ export const configSchema = z
          * renewed every third of it. Longer rides out slow hosts; shorter frees the others sooner.
          */
         leaseSeconds: wholeNumber('seconds', 2, 120).default(10),
+        /**
+         * The URL is one node of a Redis Cluster: connect as a cluster client, which follows
+         * the budget's keys (one hash slot) to the node that holds them.
+         */
+        cluster: z.boolean({ error: 'expected true or false' }).default(false),
       })
       .nullable()
       .default(null),
