@@ -149,7 +149,7 @@ function status(deps: ConsoleDeps): string[] {
 export function sharedLine(s: SharedBudgetStatus, now: number): string {
   const who = `shared budget: "${s.name}"`;
   const shares = s.lanes.map((l) => `${l.ownLimit} ${l.name}`).join(', ');
-  const servers = `${s.servers} server${s.servers === 1 ? '' : 's'} last seen`;
+  const servers = `${s.splitBetween} servers last seen`;
   switch (s.mode) {
     case 'shared': {
       const used = s.lanes.map((l) => `${l.name} ${l.usedShared ?? '?'} of ${l.shared}`).join(', ');

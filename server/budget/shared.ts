@@ -82,6 +82,8 @@ export interface SharedBudgetStatus {
   /** Servers remembered (this one included) and how many of them hold a live lease. */
   servers: number;
   live: number;
+  /** How many servers a share is split between: the servers last seen, at least 2. */
+  splitBetween: number;
   /** Per lane: what this server may send on its own now, and the log's count at last renew. */
   lanes: { name: string; ownLimit: number; shared: number; usedShared: number | null }[];
   /** When the mode began; fenced or local: when Redis failed (scheduler clock). */
@@ -226,6 +228,7 @@ export class SharedBudget {
       name: this.options.name,
       servers: this.roster.length > 0 ? this.roster.length : this.count,
       live: this.roster.filter((s) => s.live).length,
+      splitBetween: this.count,
       lanes: this.lanes.map((l) => ({
         name: l.spec.name,
         ownLimit: this.ownLimit(l),
