@@ -470,20 +470,35 @@ export class SharedBudget {
       }
     }
     const epochId = `${Math.floor(this.deps.random() * 36 ** 8).toString(36)}`;
+    const answer = await this.leaseCommand((leaseEnd) => [
+      'hello',
+      this.options.name,
+      epochId,
+      leaseEnd,
+      this.count,
+      this.forgetMs,
+      remembered.length,
+      ...remembered.flatMap((s) => [s.name, s.count, s.live ? 1 : 0]),
+      ...seeds,
+    ]);
+    if (answer === null) return null;
+    for (const own of carried) own.logged = true;
+    return answer.reply;
+  }
+
+  /**
+   * Sends a hello or renew, which asks for a lease ending at `leaseEnd`. Null when it failed
+   * (said through `failed`, which fences for as long as the lease may have been stored), when
+   * it came too late to be stored, or when we stopped meanwhile.
+   */
+  private async leaseCommand(
+    args: (leaseEnd: number) => (string | number)[],
+  ): Promise<{ reply: Reply; received: number } | null> {
     const before = this.leaseMark();
+    const sent = this.deps.now();
     let reply: Reply;
     try {
-      reply = await this.call([
-        'hello',
-        this.options.name,
-        epochId,
-        this.leaseEnd(),
-        this.count,
-        this.forgetMs,
-        remembered.length,
-        ...remembered.flatMap((s) => [s.name, s.count, s.live ? 1 : 0]),
-        ...seeds,
-      ]);
+      reply = await this.call(args(this.leaseEnd()));
     } catch (err) {
       this.unsent(err, before);
       this.failed(err);
@@ -491,13 +506,12 @@ export class SharedBudget {
     }
     if (this.stopped) return null;
     const received = this.deps.now();
-    this.clock(reply[1], now, received);
+    this.clock(reply[1], sent, received);
     if (reply[0] === 'late') {
       this.failed(new Error('Redis answered too late'));
       return null;
     }
-    for (const own of carried) own.logged = true;
-    return reply;
+    return { reply, received };
   }
 
   /** Reads Redis' clock once, for a first lease end. */
@@ -600,31 +614,17 @@ export class SharedBudget {
       await this.hello();
       return;
     }
-    const sent = this.deps.now();
-    const before = this.leaseMark();
-    let reply: Reply;
-    try {
-      reply = await this.call([
-        'renew',
-        this.options.name,
-        this.epoch ?? '',
-        this.leaseEnd(),
-        this.lower?.count ?? this.count,
-        this.forgetMs,
-        ...this.lanes.flatMap((l) => [l.index, l.spec.windowMs]),
-      ]);
-    } catch (err) {
-      this.unsent(err, before);
-      this.failed(err);
-      return;
-    }
-    if (this.stopped) return;
-    const received = this.deps.now();
-    this.clock(reply[1], sent, received);
-    if (reply[0] === 'late') {
-      this.failed(new Error('Redis answered too late'));
-      return;
-    }
+    const answer = await this.leaseCommand((leaseEnd) => [
+      'renew',
+      this.options.name,
+      this.epoch ?? '',
+      leaseEnd,
+      this.lower?.count ?? this.count,
+      this.forgetMs,
+      ...this.lanes.flatMap((l) => [l.index, l.spec.windowMs]),
+    ]);
+    if (answer === null) return;
+    const { reply, received } = answer;
     if (reply[0] === 'hello') {
       await this.hello();
       return;
