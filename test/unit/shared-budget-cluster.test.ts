@@ -6,20 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../sandbox/support/prng';
 import { type RedisCluster, startRedisCluster } from '../../sandbox/support/redis';
 import { connectRedis, type RedisConnection } from '../../server/budget/redis';
-import { type LaneSpec, SharedBudget } from '../../server/budget/shared';
-
-const CALLS: LaneSpec = {
-  name: 'calls',
-  requests: 4,
-  windowMs: 1_000,
-  marginMs: 20,
-  maxRequestMs: 300,
-};
-const timers = {
-  set: (fn: () => void, ms: number) => setTimeout(fn, ms),
-  clear: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
-};
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { SharedBudget } from '../../server/budget/shared';
+import { CALLS, timers, until } from '../support/budget';
 
 let cluster: RedisCluster | null = null;
 const budgets: SharedBudget[] = [];
@@ -50,14 +38,6 @@ function budget(name: string, prefix: string, asCluster: boolean) {
   budgets.push(b);
   b.start();
   return { budget: b, gate, lines };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe('shared budget on a Redis Cluster', () => {

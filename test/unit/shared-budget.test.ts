@@ -20,38 +20,7 @@ import {
 import { configSchema } from '../../shared/config/schema';
 import type { BudgetGate, Grant, Want } from '../../shared/delivery/gate';
 import type { KeyValueStore } from '../../shared/delivery/outbox';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it answers something truthy. */
-async function until<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 5_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** 4 requests a 1 s window, 1 held back: 3 shared, a share of 1 for each of two servers. */
-const CALLS: LaneSpec = {
-  name: 'calls',
-  requests: 4,
-  windowMs: 1_000,
-  marginMs: 20,
-  maxRequestMs: 300,
-};
-
-const timers = {
-  set: (fn: () => void, ms: number) => setTimeout(fn, ms),
-  clear: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
-};
+import { CALLS, sleep, timers, until } from '../support/budget';
 
 interface Line {
   level: 'info' | 'warn' | 'error';
