@@ -30,6 +30,7 @@
  *   answers `{ ok, reason? }` as the handler returned.
  */
 import type { FxServer } from './emulator';
+import { exportOf, startLua } from './frameworks/drive';
 
 export const SONORANCAD_LUA = `
 local CallCache = {}
@@ -164,11 +165,8 @@ export interface PushResult {
   reason?: string;
 }
 
-type Call = (...args: unknown[]) => unknown;
-
-function sandbox(fx: FxServer, name: string): Call {
-  return fx.exportsOf<Record<string, Call>>('sonorancad')[name]!;
-}
+/** One export of the sonorancad stand-in. */
+const sandbox = (fx: FxServer, name: string) => exportOf(fx, 'sonorancad', name);
 
 /** The dispatcher's ident a push names in eventOriginIdent; sonorancad never reads it. */
 const DISPATCHER_IDENT = 1;
@@ -176,8 +174,7 @@ const DISPATCHER_IDENT = 1;
 export const SonorancadStandIn = {
   resource: 'sonorancad',
   async start(fx: FxServer): Promise<void> {
-    if (!(await fx.startLuaResource('sonorancad', SONORANCAD_LUA)))
-      throw new Error('sonorancad did not start');
+    await startLua(fx, 'sonorancad', SONORANCAD_LUA);
   },
   /** The call enters sonorancad's cache, as its 60 s Get Calls poll would put it there. */
   async knowCall(fx: FxServer, callId: number, title?: string): Promise<void> {

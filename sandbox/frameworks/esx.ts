@@ -23,6 +23,7 @@
  * RunStaticPlayerMethod.
  */
 import type { FxServer, Player } from '../emulator';
+import { startLua } from './drive';
 import type { CharacterSpec, FrameworkStandIn, JobSpec } from './types';
 
 const CORE = 'es_extended';
@@ -397,9 +398,8 @@ export function createEsxStandIn(opts: EsxStandInOptions = {}): EsxStandIn {
     name: 'esx',
     resources: [CORE, MEDICAL],
     async start(fx) {
-      if (!(await fx.startLuaResource(CORE, source))) throw new Error(`${CORE} did not start`);
-      if (!(await fx.startLuaResource(MEDICAL, medical)))
-        throw new Error(`${MEDICAL} did not start`);
+      await startLua(fx, CORE, source);
+      await startLua(fx, MEDICAL, medical);
     },
     async login(fx, player, character: CharacterSpec) {
       drive(fx).sandbox_login(player.id, {

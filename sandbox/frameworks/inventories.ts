@@ -23,6 +23,7 @@
  *   The real one keeps the slots in qb-core's PlayerData.items; the stand-in keeps its own.
  */
 import type { FxServer, Player } from '../emulator';
+import { startLua } from './drive';
 import type { InventoryStandIn } from './types';
 
 export interface SandboxInventory extends InventoryStandIn {
@@ -185,9 +186,7 @@ function standIn(resource: string, lua: string): SandboxInventory {
   return {
     resource,
     async start(fx) {
-      if (!(await fx.startLuaResource(resource, lua))) {
-        throw new Error(`stand-in ${resource} did not start`);
-      }
+      await startLua(fx, resource, lua);
     },
     give: (fx, player, item, count) => drive(fx, 'sandbox_give', player.id, item, count),
     unload: (fx, player) => drive(fx, 'sandbox_unload', player.id),

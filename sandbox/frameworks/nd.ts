@@ -17,6 +17,7 @@
  * `revive()`, as ND's own commands and ND_Ambulance (bridge/framework/nd/server.lua) call it.
  */
 import type { FxServer, Player } from '../emulator';
+import { startLua } from './drive';
 import type { CharacterSpec, FrameworkStandIn, JobSpec } from './types';
 
 const CORE = 'ND_Core';
@@ -293,7 +294,7 @@ export const ndStandIn: FrameworkStandIn = {
   name: 'nd',
   resources: [CORE],
   async start(fx) {
-    if (!(await fx.startLuaResource(CORE, source))) throw new Error(`${CORE} did not start`);
+    await startLua(fx, CORE, source);
   },
   async login(fx, player, character: CharacterSpec) {
     drive(fx).sandbox_login(player.id, {

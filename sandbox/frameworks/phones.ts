@@ -29,6 +29,7 @@
  * their stand-ins are Lua too.
  */
 import type { FxServer, Player } from '../emulator';
+import { startLua } from './drive';
 import type { PhoneStandIn } from './types';
 
 /** A phone stand-in with what tests also need: a player losing the phone, a broken update. */
@@ -122,12 +123,6 @@ function standIn(
     clearNumber: (fx, player) => drive(fx, 'sandbox_clear', player.id),
     breakExports: (fx) => drive(fx, 'sandbox_break'),
   };
-}
-
-async function startLua(fx: FxServer, resource: string, source: string): Promise<void> {
-  if (!(await fx.startLuaResource(resource, source))) {
-    throw new Error(`stand-in ${resource} did not start`);
-  }
 }
 
 export const npwd: SandboxPhone = standIn('npwd', 'npwd', async (fx) => {

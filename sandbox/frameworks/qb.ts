@@ -19,6 +19,7 @@
  * exports start with `sandbox_`; everything else answers as the real export does.
  */
 import type { FxServer, Player } from '../emulator';
+import { coreDuty, exportOf, startLua } from './drive';
 import type { FrameworkStandIn, InventoryStandIn } from './types';
 
 export const QB_CORE = `
@@ -516,24 +517,6 @@ exports('AddItem', function(identifier, item, amount)
 end)
 `;
 
-type Call = (...args: unknown[]) => unknown;
-
-function exportOf(fx: FxServer, resource: string, name: string): Call {
-  return fx.exportsOf<Record<string, Call>>(resource)[name]!;
-}
-
-async function start(fx: FxServer, name: string, source: string): Promise<void> {
-  if (!(await fx.startLuaResource(name, source))) throw new Error(`${name} did not start`);
-}
-
-function currentDuty(fx: FxServer, player: Player): boolean | undefined {
-  const answer = exportOf(fx, 'qb-core', 'GetPlayer')(player.id) as
-    | { PlayerData?: { job?: { onduty?: boolean } } }
-    | null
-    | undefined;
-  return answer?.PlayerData?.job?.onduty;
-}
-
 async function fromClient(fx: FxServer, player: Player, event: string, ...args: unknown[]) {
   player.emitNet(event, ...args);
   await fx.settle();
@@ -543,9 +526,9 @@ export const qbStandIn: FrameworkStandIn = {
   name: 'qb',
   resources: ['qb-core', 'qb-ambulancejob', 'qb-policejob'],
   async start(fx) {
-    await start(fx, 'qb-core', QB_CORE);
-    await start(fx, 'qb-ambulancejob', QB_AMBULANCEJOB);
-    await start(fx, 'qb-policejob', QB_POLICEJOB);
+    await startLua(fx, 'qb-core', QB_CORE);
+    await startLua(fx, 'qb-ambulancejob', QB_AMBULANCEJOB);
+    await startLua(fx, 'qb-policejob', QB_POLICEJOB);
   },
   async login(fx, player, character) {
     await exportOf(fx, 'qb-core', 'sandbox_login')(player.id, character);
@@ -559,7 +542,8 @@ export const qbStandIn: FrameworkStandIn = {
   },
   async setDuty(fx, player, onDuty) {
     // The duty point's client sends QBCore:ToggleDuty; only a change toggles.
-    if (currentDuty(fx, player) !== onDuty) await fromClient(fx, player, 'QBCore:ToggleDuty');
+    if (coreDuty(fx, 'qb-core', player) !== onDuty)
+      await fromClient(fx, player, 'QBCore:ToggleDuty');
   },
   async setDead(fx, player, dead) {
     await fromClient(fx, player, 'hospital:server:SetDeathStatus', dead);
@@ -579,7 +563,7 @@ export const qbStandIn: FrameworkStandIn = {
 export const qbInventoryStandIn: InventoryStandIn = {
   resource: 'qb-inventory',
   async start(fx) {
-    await start(fx, 'qb-inventory', QB_INVENTORY);
+    await startLua(fx, 'qb-inventory', QB_INVENTORY);
   },
   async give(fx, player, item, count) {
     await exportOf(fx, 'qb-inventory', 'AddItem')(player.id, item, count);

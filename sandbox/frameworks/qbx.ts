@@ -19,7 +19,7 @@
  * and the clients' net events are played by the driver methods below. Test-only exports start
  * with `sandbox_`; everything else answers as the real export does.
  */
-import type { FxServer, Player } from '../emulator';
+import { coreDuty, exportOf, startLua } from './drive';
 import type { CharacterSpec, FrameworkStandIn, JobSpec } from './types';
 
 export const QBX_CORE = `
@@ -363,49 +363,30 @@ RegisterNetEvent('police:server:SetHandcuffStatus', function(isHandcuffed)
 end)
 `;
 
-type Call = (...args: unknown[]) => unknown;
-
-function sandbox(fx: FxServer, resource: string, name: string): Call {
-  return fx.exportsOf<Record<string, Call>>(resource)[name]!;
-}
-
-async function start(fx: FxServer, name: string, source: string): Promise<void> {
-  if (!(await fx.startLuaResource(name, source))) throw new Error(`${name} did not start`);
-}
-
-/** The player's duty as qbx_core holds it; undefined without a character. */
-function currentDuty(fx: FxServer, player: Player): boolean | undefined {
-  const answer = sandbox(fx, 'qbx_core', 'GetPlayer')(player.id) as
-    | { PlayerData?: { job?: { onduty?: boolean } } }
-    | null
-    | undefined;
-  return answer?.PlayerData?.job?.onduty;
-}
-
 export const qbxStandIn: FrameworkStandIn = {
   name: 'qbx',
   resources: ['qbx_core', 'qbx_medical', 'qbx_police'],
   async start(fx) {
     // fxmanifest.lua: provide 'qb-core'.
     fx.registerResource('qbx_core', { metadata: { provide: ['qb-core'] } });
-    await start(fx, 'qbx_core', QBX_CORE);
-    await start(fx, 'qbx_medical', QBX_MEDICAL);
-    await start(fx, 'qbx_police', QBX_POLICE);
+    await startLua(fx, 'qbx_core', QBX_CORE);
+    await startLua(fx, 'qbx_medical', QBX_MEDICAL);
+    await startLua(fx, 'qbx_police', QBX_POLICE);
   },
   async login(fx, player, character: CharacterSpec) {
-    await sandbox(fx, 'qbx_core', 'sandbox_login')(player.id, character);
+    await exportOf(fx, 'qbx_core', 'sandbox_login')(player.id, character);
   },
   async logout(fx, player) {
-    await sandbox(fx, 'qbx_core', 'Logout')(player.id);
+    await exportOf(fx, 'qbx_core', 'Logout')(player.id);
   },
   async setJob(fx, player, job: JobSpec) {
-    await sandbox(fx, 'qbx_core', 'sandbox_setJob')(player.id, job);
+    await exportOf(fx, 'qbx_core', 'sandbox_setJob')(player.id, job);
     const onDuty = job.onDuty ?? true;
-    if (currentDuty(fx, player) !== onDuty) await qbxStandIn.setDuty(fx, player, onDuty);
+    if (coreDuty(fx, 'qbx_core', player) !== onDuty) await qbxStandIn.setDuty(fx, player, onDuty);
   },
   async setDuty(fx, player, onDuty) {
     // The duty point's client sends QBCore:ToggleDuty; only a change toggles.
-    if (currentDuty(fx, player) === onDuty) return;
+    if (coreDuty(fx, 'qbx_core', player) === onDuty) return;
     player.emitNet('QBCore:ToggleDuty');
     await fx.settle();
   },
@@ -423,6 +404,6 @@ export const qbxStandIn: FrameworkStandIn = {
     await fx.settle();
   },
   async breakExports(fx) {
-    await sandbox(fx, 'qbx_core', 'sandbox_break')();
+    await exportOf(fx, 'qbx_core', 'sandbox_break')();
   },
 };
