@@ -34,7 +34,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseJson, readBody } from './support/http';
+import { type Answer, HungConnections, parseJson, readBody, settle } from './support/http';
 
 export type DiscordFault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
@@ -70,11 +70,6 @@ export const DISCORD_LIMITS = {
   username: 80,
 } as const;
 
-type Answer =
-  | { kind: 'respond'; status: number; headers: Record<string, string>; body: string }
-  | { kind: 'reset' }
-  | { kind: 'hang' };
-
 interface FormError {
   path: (string | number)[];
   code: string;
@@ -99,7 +94,7 @@ export class LocalDiscord {
   private readonly planned: DiscordFault[] = [];
   private outage: DiscordFault | null = null;
   private deleted = false;
-  private readonly hung = new Set<ServerResponse>();
+  private readonly hung = new HungConnections();
 
   constructor(opts: LocalDiscordOptions = {}) {
     this.limit = opts.limit ?? { requests: 5, windowMs: 2_000 };
@@ -146,8 +141,7 @@ export class LocalDiscord {
   }
 
   close(): Promise<void> {
-    for (const res of this.hung) res.destroy();
-    this.hung.clear();
+    this.hung.destroyAll();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -159,21 +153,9 @@ export class LocalDiscord {
     const record: DiscordRequest = { at, status: 0, outcome: 'answered' };
     if (text) record.body = parseJson(text) ?? text;
     this.requests.push(record);
-    const answer = this.decide(req, url, text, at);
-    if (answer.kind === 'reset') {
-      record.outcome = 'reset';
-      req.socket.destroy();
-      return;
-    }
-    if (answer.kind === 'hang') {
-      record.outcome = 'hang';
-      this.hung.add(res);
-      res.on('close', () => this.hung.delete(res));
-      return;
-    }
-    record.status = answer.status;
-    if (answer.status === 429) this.count429++;
-    if (res.destroyed) return;
+    const answer = settle(this.decide(req, url, text, at), req, res, record, this.hung);
+    if (record.status === 429) this.count429++;
+    if (!answer) return;
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
   }

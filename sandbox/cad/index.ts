@@ -73,7 +73,14 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY, parseJson, readBody } from '../support/http';
+import {
+  type Answer as HttpAnswer,
+  HungConnections,
+  MAX_BODY,
+  parseJson,
+  readBody,
+  settle,
+} from '../support/http';
 import { RollingWindow } from '../support/rolling-window';
 import { type CadRoute, type Fault, FaultPlan, isBodyFault, type RandomFaults } from './faults';
 import {
@@ -149,17 +156,10 @@ export interface CadRequest {
   route?: CadRoute;
 }
 
-type Answer =
-  | {
-      kind: 'respond';
-      status: number;
-      headers: Record<string, string>;
-      body: string;
-      /** Send half the body, then stall or reset (see the body faults). */
-      cut?: 'stall' | 'reset';
-    }
-  | { kind: 'reset' }
-  | { kind: 'hang' };
+type Answer = HttpAnswer<{
+  /** Send half the body, then stall or reset (see the body faults). */
+  cut?: 'stall' | 'reset';
+}>;
 
 // The CAD is another machine: its latency must not stop when a test fakes the timers.
 const realSetTimeout = globalThis.setTimeout;
@@ -189,7 +189,7 @@ export class LocalCad {
   private latencyMs = 0;
   private nextCallId = 1001;
   private nextUnit = 1;
-  private readonly hung = new Set<ServerResponse>();
+  private readonly hung = new HungConnections();
   private readonly delays = new Set<NodeJS.Timeout>();
   readonly server: Server;
 
@@ -273,8 +273,7 @@ export class LocalCad {
   private stop(): Promise<void> {
     for (const t of this.delays) realClearTimeout(t);
     this.delays.clear();
-    for (const res of this.hung) res.destroy();
-    this.hung.clear();
+    this.hung.destroyAll();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -299,30 +298,18 @@ export class LocalCad {
 
     const answer = this.decide(req, url.pathname, text, at, record, res);
     if (this.latencyMs > 0) await this.sleep(this.latencyMs);
-    if (answer.kind === 'reset') {
-      record.outcome = 'reset';
-      req.socket.destroy();
+    const respond = settle(answer, req, res, record, this.hung);
+    if (record.status === 429) this.count429++;
+    if (!respond) return;
+    res.writeHead(respond.status, respond.headers);
+    if (respond.cut === undefined) {
+      res.end(respond.body);
       return;
     }
-    if (answer.kind === 'hang') {
-      record.outcome = 'hang';
-      this.hung.add(res);
-      res.on('close', () => this.hung.delete(res));
-      return;
-    }
-    record.status = answer.status;
-    if (answer.status === 429) this.count429++;
-    if (res.destroyed) return;
-    res.writeHead(answer.status, answer.headers);
-    if (answer.cut === undefined) {
-      res.end(answer.body);
-      return;
-    }
-    record.bodyCut = answer.cut;
-    res.write(answer.body.slice(0, Math.floor(answer.body.length / 2)));
-    if (answer.cut === 'stall') {
-      this.hung.add(res);
-      res.on('close', () => this.hung.delete(res));
+    record.bodyCut = respond.cut;
+    res.write(respond.body.slice(0, Math.floor(respond.body.length / 2)));
+    if (respond.cut === 'stall') {
+      this.hung.hold(res);
       return;
     }
     // Long enough for the status line and the first half to reach the client.
